@@ -1,0 +1,1 @@
+"""Announcement text, Vietnamese number reading, TTS engines, clip packs and the player."""

@@ -1,0 +1,1 @@
+"""What clerks use: console, keypad commands, rating (coming issues)."""

@@ -1,0 +1,79 @@
+"""The Flask app factory: everything the app needs is passed in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from .config import Config
+from .desk import QueueDesk
+from .domain.clock import Clock, SystemClock
+from .events import EventBus, LocalSequencer, RedisSequencer, Sequencer
+from .storage.database import Database
+from .web import api, errors, pages
+from .web.realtime import Broadcaster, DisplayNamespace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Motcua:
+    """What the app is made of, reachable as app.extensions["motcua"]."""
+
+    config: Config
+    db: Database
+    desk: QueueDesk
+    socketio: SocketIO
+    broadcaster: Broadcaster
+
+
+def create_app(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    sequencer: Sequencer | None = None,
+    migrate: bool = True,
+) -> Flask:
+    """Build the app: database, desk, Socket.IO (async mode explicit), blueprints."""
+    server = config.server
+    Path(server.data_dir).mkdir(parents=True, exist_ok=True)
+    db = db or Database(server.resolved_database_url, sqlite_synchronous=server.sqlite_synchronous)
+    if migrate:
+        db.migrate()
+    desk = QueueDesk(config, db, clock or SystemClock(), EventBus())
+    desk.prepare()
+
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = server.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    socketio = SocketIO(
+        app,
+        async_mode=server.async_mode,
+        message_queue=server.redis_url,
+        cors_allowed_origins=[],  # same origin only
+    )
+    if sequencer is None:
+        sequencer = _sequencer(server.redis_url)
+    broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "")
+    socketio.on_namespace(DisplayNamespace(broadcaster))
+
+    app.extensions["motcua"] = Motcua(config, db, desk, socketio, broadcaster)
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app
+
+
+def _sequencer(redis_url: str | None) -> Sequencer:
+    if not redis_url:
+        return LocalSequencer()
+    import redis
+
+    return RedisSequencer(redis.Redis.from_url(redis_url))

@@ -1,0 +1,173 @@
+"""The `motcua` command line: run, token create, config check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and option, with help."""
+    p = argparse.ArgumentParser(
+        prog="motcua",
+        description="MộtCửa Queue: hệ thống xếp hàng cho Bộ phận Một cửa "
+        "(queue management for Vietnamese one-stop service centres).",
+    )
+    p.add_argument("--version", action="version", version=f"motcua {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the whole system (the demo centre without --config)")
+    _common(run)
+    run.add_argument("--host", help="listen address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="listen port (default 5000)")
+
+    token = sub.add_parser("token", help="manage bearer tokens")
+    tsub = token.add_subparsers(dest="token_command", required=True)
+    create = tsub.add_parser("create", help="create a token; printed as the last line of stdout")
+    create.add_argument(
+        "--role", required=True, choices=["kiosk", "display", "clerk", "agent", "admin"]
+    )
+    create.add_argument("--counter", type=int, help="counter number (clerk tokens)")
+    create.add_argument("--name", default="", help="who or what holds it")
+    create.add_argument("--site", help="site code (default: the first site)")
+    _common(create)
+
+    config = sub.add_parser("config", help="configuration tools")
+    csub = config.add_subparsers(dest="config_command", required=True)
+    check = csub.add_parser("check", help="validate a centre file")
+    check.add_argument("file")
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="centre TOML file (default: the built-in demo centre)")
+    p.add_argument("--data-dir", help="data folder (default ./motcua-data)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        _patch_for_async_mode(args.config)
+    from .config import ConfigError
+
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "token":
+            return _token_create(args)
+        return _config_check(args)
+    except ConfigError as err:
+        print(f"motcua: lỗi cấu hình / configuration error: {err}", file=sys.stderr)
+        return 2
+
+
+def _patch_for_async_mode(config_path: str | None) -> None:
+    """gevent and eventlet must patch the standard library before anything else imports it."""
+    mode = os.environ.get("MOTCUA_ASYNC_MODE")
+    if not mode and config_path:
+        import tomllib
+
+        try:
+            mode = tomllib.loads(Path(config_path).read_text("utf-8")).get("server", {}).get(
+                "async_mode"
+            )
+        except (OSError, ValueError):
+            mode = None  # load_config reports the problem properly
+    if mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    elif mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+
+
+def _load(args: argparse.Namespace, **overrides: Any) -> Any:
+    from .config import load_config
+
+    return load_config(args.config, overrides={"data_dir": args.data_dir, **overrides})
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .app import create_app
+    from .demo import demo_links
+
+    config = _load(args, host=args.host, port=args.port)
+    server = config.server
+    app = create_app(config)
+    ext = app.extensions["motcua"]
+    base = f"http://{server.host}:{server.port}"
+    print(f"MộtCửa Queue {__version__} · {config.default_site.name}")
+    print(f"  cơ sở dữ liệu / database: {_safe_url(server.resolved_database_url)}")
+    print(f"  chế độ / async mode: {server.async_mode}")
+    for label, url in demo_links(ext, base):
+        print(f"  {label}: {url}")
+    sys.stdout.flush()
+    ext.socketio.run(
+        app,
+        host=server.host,
+        port=server.port,
+        allow_unsafe_werkzeug=True,
+        log_output=False,
+        use_reloader=False,
+    )
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from .auth import create_token
+    from .domain.clock import SystemClock
+    from .storage.database import Database
+
+    config = _load(args)
+    site = config.site(args.site)
+    if site is None:
+        print(f"motcua: unknown site {args.site!r}", file=sys.stderr)
+        return 2
+    if args.role == "clerk":
+        if args.counter is None:
+            print("motcua: a clerk token needs --counter N", file=sys.stderr)
+            return 2
+        if args.counter not in site.counters_by_number:
+            print(f"motcua: site {site.code} has no counter {args.counter}", file=sys.stderr)
+            return 2
+    Path(config.server.data_dir).mkdir(parents=True, exist_ok=True)
+    db = Database(config.server.resolved_database_url)
+    db.migrate()
+    token = create_token(
+        db, SystemClock(), role=args.role, site=site.code, counter=args.counter, name=args.name
+    )
+    db.dispose()
+    print(f"role={args.role} site={site.code}" + (f" counter={args.counter}" if args.counter else ""))
+    print(token)
+    return 0
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    config = load_config(args.file)
+    summary = [
+        {"site": s.code, "services": len(s.services), "counters": len(s.counters)}
+        for s in config.sites
+    ]
+    print(json.dumps({"ok": True, "sites": summary}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

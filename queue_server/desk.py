@@ -1,0 +1,486 @@
+"""The queue desk: issues, routes and moves tickets in committed transactions.
+
+Every method opens its own transaction, commits it, and only then publishes
+events, so nothing is shown, printed or announced before it is durable.
+Imports no Flask.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from sqlalchemy import Connection
+
+from . import events as ev
+from .config import Config
+from .domain import issuing, lifecycle, routing
+from .domain.clock import Clock
+from .domain.errors import Conflict, Invalid, NotFound
+from .domain.lifecycle import Action
+from .domain.model import Counter, CounterState, EventKind, Site, Ticket, TicketEvent, TicketStatus
+from .events import DeskEvent, EventBus
+from .storage import repository as repo
+from .storage.database import Database
+
+MAX_CAS_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket with what a reader needs to know about it right now."""
+
+    ticket: Ticket
+    ahead: int | None = None
+
+
+@dataclass(frozen=True)
+class CounterView:
+    """A counter, its state and the ticket it serves."""
+
+    counter: Counter
+    state: CounterState
+    ticket: Ticket | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a site's lobby at one moment (epoch/seq are added by the broadcaster)."""
+
+    site: Site
+    counters: list[CounterView]
+    waiting: dict[str, int]
+    recent: list[Ticket]
+    taken_at: datetime
+
+
+@dataclass
+class _Outcome:
+    """What a transaction produced: the result and the events to publish after commit."""
+
+    events: list[DeskEvent] = field(default_factory=list)
+
+
+class QueueDesk:
+    """Application service over the domain and the database."""
+
+    def __init__(self, config: Config, db: Database, clock: Clock, bus: EventBus | None = None):
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.bus = bus or EventBus()
+
+    # -- setup -----------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create counter state rows for every configured counter."""
+        with self.db.write() as conn:
+            for site in self.config.sites:
+                repo.ensure_counters(conn, site.code, [c.number for c in site.counters])
+
+    # -- lookups ---------------------------------------------------------------
+
+    def site(self, code: str | None = None) -> Site:
+        """A site by code, the default one for None."""
+        site = self.config.site(code)
+        if site is None:
+            raise NotFound("unknown_site", f"Không có điểm phục vụ {code!r}.", f"No site {code!r}.")
+        return site
+
+    def service(self, site: Site, code: str) -> issuing.Service:
+        """A site's service by code, or NotFound."""
+        service = site.services_by_code.get(code)
+        if service is None:
+            raise NotFound(
+                "unknown_service",
+                f"Không có lĩnh vực mã {code!r}.",
+                f"No service with code {code!r}.",
+            )
+        return service
+
+    def counter(self, site: Site, number: int) -> Counter:
+        """A site's counter by number, or NotFound."""
+        counter = site.counters_by_number.get(number)
+        if counter is None:
+            raise NotFound(
+                "unknown_counter", f"Không có quầy số {number}.", f"No counter {number}."
+            )
+        return counter
+
+    def is_open(self, site: Site, code: str) -> bool:
+        """Whether a service takes tickets right now."""
+        return self.service(site, code).hours.is_open(site.local(self.clock.now()))
+
+    def get(self, ticket_id: str) -> TicketView:
+        """A ticket by its id, with people ahead when it waits."""
+        with self.db.read() as conn:
+            ticket = repo.get_ticket(conn, ticket_id)
+            if ticket is None:
+                raise NotFound("unknown_ticket", "Không tìm thấy phiếu này.", "No such ticket.")
+            return self._view(conn, ticket)
+
+    def history(self, ticket_id: str) -> list[TicketEvent]:
+        """A ticket's log, oldest first."""
+        with self.db.read() as conn:
+            if repo.get_ticket(conn, ticket_id) is None:
+                raise NotFound("unknown_ticket", "Không tìm thấy phiếu này.", "No such ticket.")
+            return repo.ticket_events_of(conn, ticket_id)
+
+    def waiting_for(self, site_code: str | None, number: int) -> list[TicketView]:
+        """Tickets waiting today for a counter's services, in the order it would call them."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        day = site.local_day(self.clock.now())
+        with self.db.read() as conn:
+            waiting = repo.waiting_tickets(conn, site.code, day, counter.services)
+        waiting.sort(key=lambda t: (not t.priority, *routing.fifo_key(counter, t)))
+        return [TicketView(t, i) for i, t in enumerate(waiting)]
+
+    def snapshot(self, site_code: str | None = None, recent: int = 10) -> Snapshot:
+        """Counters with their tickets, waiting counts, and the latest calls."""
+        site = self.site(site_code)
+        now = self.clock.now()
+        day = site.local_day(now)
+        with self.db.read() as conn:
+            states = repo.counter_states(conn, site.code)
+            active = repo.active_tickets(conn, site.code)
+            waiting = repo.waiting_counts(conn, site.code, day)
+            calls = repo.recent_calls(conn, site.code, self._day_start(site, now), recent)
+        views = [
+            CounterView(c, states.get(c.number, CounterState.OPEN), active.get(c.number))
+            for c in site.counters
+        ]
+        counts = {s.code: waiting.get(s.code, 0) for s in site.services}
+        return Snapshot(site, views, counts, calls, now)
+
+    # -- issuing -----------------------------------------------------------------
+
+    def issue(
+        self, service_code: str, *, priority: bool = False, site_code: str | None = None,
+        actor: str = "",
+    ) -> TicketView:  # fmt: skip
+        """Issue the next number of a service; committed before it is returned."""
+        site = self.site(site_code)
+        service = self.service(site, service_code)
+        now = self.clock.now()
+        local = site.local(now)
+        issuing.check_open(service, local)
+        day = local.date()
+        with self.db.write() as conn:
+            seq = repo.next_day_seq(conn, site.code, service.code, day)
+            issuing.check_cap(service, seq - 1)  # raises: the rollback returns the number
+            number = issuing.number_for(service, seq)
+            ticket = Ticket(
+                id=secrets.token_urlsafe(12),
+                site=site.code,
+                service=service.code,
+                issued_service=service.code,
+                number=number,
+                seq=seq,
+                day=day,
+                priority=priority,
+                status=TicketStatus.WAITING,
+                issued_at=now,
+                sort_at=now,
+                updated_at=now,
+            )
+            repo.insert_ticket(conn, ticket)
+            repo.append_events(
+                conn,
+                site.code,
+                [TicketEvent(ticket.id, EventKind.ISSUED, now, None, actor, service.code)],
+            )
+            view = self._view(conn, ticket)
+        self.bus.publish(DeskEvent(ev.TICKET_ISSUED, site.code, ticket=ticket))
+        return view
+
+    # -- counter actions ---------------------------------------------------------
+
+    def call_next(
+        self, number: int, *, site_code: str | None = None, actor: str = ""
+    ) -> TicketView | None:
+        """Finish the counter's current ticket and call the next one its services wait for."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+
+        def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket | None:
+            self._require_open(conn, site, counter)
+            self._finish_current(conn, site, counter, now, actor, out)
+            day = site.local_day(now)
+            policy = site.priority_policy
+            since = self._day_start(site, now)
+            for _ in range(MAX_CAS_RETRIES):
+                heads = repo.queue_heads(conn, site.code, day, counter.services)
+                history = repo.call_history(
+                    conn, site.code, counter.number, since, policy.priority + policy.normal + 1
+                )
+                chosen = routing.choose_next(counter, heads, policy, history)
+                if chosen is None:
+                    return None
+                called = self._move(
+                    conn, site, chosen, Action.CALL, now, counter=counter.number, actor=actor
+                )
+                if called is not None:
+                    out.events.append(self._called_event(site, counter, called, recall=False))
+                    return called
+            raise Conflict("busy", "Hệ thống đang bận, vui lòng thử lại.", "Too much contention.")
+
+        return self._run(work)
+
+    def call_ticket(
+        self, number: int, ticket_ref: str, *, site_code: str | None = None, actor: str = ""
+    ) -> TicketView:
+        """Call a specific waiting ticket (by id or printed number) to a counter."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+
+        def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
+            self._require_open(conn, site, counter)
+            ticket = self._find(conn, site, ticket_ref, now)
+            if ticket.service not in counter.services:
+                raise Conflict(
+                    "wrong_counter",
+                    f"Số {ticket.number} thuộc lĩnh vực không do quầy số {counter.number} phục vụ.",
+                    f"Ticket {ticket.number} is for a service counter {counter.number} "
+                    "does not serve.",
+                )
+            lifecycle.check(ticket, Action.CALL)
+            self._finish_current(conn, site, counter, now, actor, out)
+            called = self._move(
+                conn, site, ticket, Action.CALL, now, counter=counter.number, actor=actor
+            )
+            if called is None:
+                raise self._taken(ticket)
+            out.events.append(self._called_event(site, counter, called, recall=False))
+            return called
+
+        return self._require(self._run(work))
+
+    def recall(self, number: int, *, site_code: str | None = None, actor: str = "") -> TicketView:
+        """Announce the counter's current ticket again."""
+        return self._act_on_current(number, Action.RECALL, site_code, actor)
+
+    def start(self, number: int, *, site_code: str | None = None, actor: str = "") -> TicketView:
+        """The called citizen has arrived: start serving."""
+        return self._act_on_current(number, Action.START, site_code, actor)
+
+    def complete(self, number: int, *, site_code: str | None = None, actor: str = "") -> TicketView:
+        """The counter's current ticket has been served."""
+        return self._act_on_current(number, Action.COMPLETE, site_code, actor)
+
+    def no_show(
+        self, number: int, *, site_code: str | None = None, actor: str = "", requeue: bool = False
+    ) -> TicketView:
+        """The called citizen did not come ("Không có mặt"); optionally back into the queue."""
+        view = self._act_on_current(number, Action.NO_SHOW, site_code, actor)
+        if requeue:
+            return self.return_ticket(view.ticket.id, actor=actor)
+        return view
+
+    def transfer(
+        self, number: int, service_code: str, *, site_code: str | None = None, actor: str = ""
+    ) -> TicketView:
+        """Move the counter's current ticket to another service's queue."""
+        site = self.site(site_code)
+        target = self.service(site, service_code)
+        return self._act_on_current(
+            number, Action.TRANSFER, site_code, actor, service=target.code
+        )
+
+    def return_ticket(self, ticket_id: str, *, actor: str = "") -> TicketView:
+        """Put a no-show ticket back in its queue (the citizen came back)."""
+        return self._act_on_ticket(ticket_id, Action.RETURN, actor)
+
+    def cancel(self, ticket_id: str, *, actor: str = "") -> TicketView:
+        """Cancel an abandoned or mistaken ticket."""
+        return self._act_on_ticket(ticket_id, Action.CANCEL, actor)
+
+    def set_counter_state(
+        self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = ""
+    ) -> CounterView:
+        """Open, pause or close a counter. A ticket being served stays with it."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+
+        def work(conn: Connection, now: datetime, out: _Outcome) -> CounterView:
+            current = repo.lock_counter(conn, site.code, counter.number)
+            if current is not state:
+                repo.set_counter_state(conn, site.code, counter.number, state, now)
+                out.events.append(
+                    DeskEvent(ev.COUNTER_STATE, site.code, counter=counter, counter_state=state)
+                )
+            return CounterView(counter, state, repo.active_ticket(conn, site.code, counter.number))
+
+        with self.db.write() as conn:
+            out = _Outcome()
+            result = work(conn, self.clock.now(), out)
+        for event in out.events:
+            self.bus.publish(event)
+        return result
+
+    # -- internals ---------------------------------------------------------------
+
+    def _run(
+        self, work: Callable[[Connection, datetime, _Outcome], Ticket | None]
+    ) -> TicketView | None:
+        out = _Outcome()
+        with self.db.write() as conn:
+            ticket = work(conn, self.clock.now(), out)
+            view = self._view(conn, ticket) if ticket is not None else None
+        for event in out.events:
+            self.bus.publish(event)
+        return view
+
+    @staticmethod
+    def _require(view: TicketView | None) -> TicketView:
+        assert view is not None
+        return view
+
+    def _act_on_current(
+        self, number: int, action: Action, site_code: str | None, actor: str,
+        service: str | None = None,
+    ) -> TicketView:  # fmt: skip
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+
+        def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
+            repo.lock_counter(conn, site.code, counter.number)
+            current = repo.active_ticket(conn, site.code, counter.number)
+            if current is None:
+                raise Conflict(
+                    "no_current_ticket",
+                    f"Quầy số {counter.number} chưa gọi số nào.",
+                    f"Counter {counter.number} has no ticket called.",
+                )
+            if service is not None and service == current.service:
+                raise Conflict(
+                    "same_service",
+                    f"Số {current.number} đã thuộc lĩnh vực này.",
+                    "The ticket is already in that service.",
+                )
+            moved = self._move(
+                conn, site, current, action, now, counter=counter.number, actor=actor,
+                service=service,
+            )  # fmt: skip
+            if moved is None:
+                raise self._taken(current)
+            out.events.append(self._event_for(action, site, counter, moved, current))
+            return moved
+
+        return self._require(self._run(work))
+
+    def _act_on_ticket(self, ticket_id: str, action: Action, actor: str) -> TicketView:
+        def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
+            ticket = repo.get_ticket(conn, ticket_id)
+            if ticket is None:
+                raise NotFound("unknown_ticket", "Không tìm thấy phiếu này.", "No such ticket.")
+            site = self.site(ticket.site)
+            moved = self._move(conn, site, ticket, action, now, actor=actor)
+            if moved is None:
+                raise self._taken(ticket)
+            out.events.append(self._event_for(action, site, None, moved, ticket))
+            return moved
+
+        return self._require(self._run(work))
+
+    def _move(
+        self, conn: Connection, site: Site, ticket: Ticket, action: Action, now: datetime,
+        *, counter: int | None = None, actor: str = "", service: str | None = None,
+    ) -> Ticket | None:  # fmt: skip
+        """Apply an action, save it with compare-and-set and log it; None if we lost a race."""
+        keep = (
+            site.transfer_keeps_issue_time if action is Action.TRANSFER
+            else site.return_keeps_place
+        )  # fmt: skip
+        new, event = lifecycle.apply(
+            ticket, action, now, counter=counter, actor=actor, service=service, keep_place=keep
+        )
+        if not repo.save_transition(conn, ticket, new):
+            return None
+        repo.append_events(conn, site.code, [event])
+        return new
+
+    def _finish_current(
+        self, conn: Connection, site: Site, counter: Counter, now: datetime, actor: str,
+        out: _Outcome,
+    ) -> None:  # fmt: skip
+        """Calling the next number completes the one the counter was serving."""
+        current = repo.active_ticket(conn, site.code, counter.number)
+        if current is None:
+            return
+        done = self._move(conn, site, current, Action.COMPLETE, now, counter=counter.number,
+                          actor=actor)  # fmt: skip
+        if done is not None:
+            out.events.append(DeskEvent(ev.TICKET_COMPLETED, site.code, ticket=done))
+
+    def _require_open(self, conn: Connection, site: Site, counter: Counter) -> None:
+        state = repo.lock_counter(conn, site.code, counter.number)
+        if state is not CounterState.OPEN:
+            label = "đang tạm dừng" if state is CounterState.PAUSED else "đang đóng"
+            raise Conflict(
+                f"counter_{state.value}",
+                f"Quầy số {counter.number} {label}. Chọn «Tiếp tục» trước khi gọi số.",
+                f"Counter {counter.number} is {state.value}; resume it before calling.",
+            )
+
+    def _find(self, conn: Connection, site: Site, ref: str, now: datetime) -> Ticket:
+        ticket = repo.find_ticket_by_number(conn, site.code, site.local_day(now), ref.upper())
+        if ticket is None:
+            found = repo.get_ticket(conn, ref)
+            ticket = found if found is not None and found.site == site.code else None
+        if ticket is None:
+            raise NotFound(
+                "unknown_ticket",
+                f"Không có số {ref} trong ngày hôm nay.",
+                f"No ticket {ref} today.",
+            )
+        return ticket
+
+    @staticmethod
+    def _taken(ticket: Ticket) -> Conflict:
+        return Conflict(
+            "ticket_taken",
+            f"Số {ticket.number} vừa được quầy khác xử lý.",
+            f"Ticket {ticket.number} was just handled elsewhere.",
+        )
+
+    def _called_event(self, site: Site, counter: Counter, ticket: Ticket, recall: bool) -> DeskEvent:
+        return DeskEvent(ev.TICKET_CALLED, site.code, ticket=ticket, counter=counter, recall=recall)
+
+    def _event_for(
+        self, action: Action, site: Site, counter: Counter | None, new: Ticket, old: Ticket
+    ) -> DeskEvent:
+        if action is Action.RECALL:
+            assert counter is not None
+            return self._called_event(site, counter, new, recall=True)
+        name = {
+            Action.START: ev.TICKET_STARTED,
+            Action.COMPLETE: ev.TICKET_COMPLETED,
+            Action.NO_SHOW: ev.TICKET_NO_SHOW,
+            Action.TRANSFER: ev.TICKET_TRANSFERRED,
+            Action.RETURN: ev.TICKET_RETURNED,
+            Action.CANCEL: ev.TICKET_CANCELLED,
+        }[action]
+        previous = old.service if action is Action.TRANSFER else None
+        return DeskEvent(name, site.code, ticket=new, counter=counter, previous_service=previous)
+
+    def _view(self, conn: Connection, ticket: Ticket) -> TicketView:
+        ahead = repo.people_ahead(conn, ticket) if ticket.status is TicketStatus.WAITING else None
+        return TicketView(ticket, ahead)
+
+    @staticmethod
+    def _day_start(site: Site, now: datetime) -> datetime:
+        local = site.local(now)
+        return datetime.combine(local.date(), time(0), tzinfo=site.tz)
+
+    def validate_service_code(self, site: Site, code: object) -> str:
+        """Check a service code from a request body."""
+        if not isinstance(code, str) or not code:
+            raise Invalid("invalid_field", "Trường 'service' phải là mã lĩnh vực.",
+                          "'service' must be a service code string.")  # fmt: skip
+        return self.service(site, code).code
+
+
+__all__ = ["CounterView", "QueueDesk", "Snapshot", "TicketView"]

@@ -1,0 +1,294 @@
+"""The centre as configured (sites, services, counters) and the tickets it issues."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from .errors import Conflict
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket is in its life; the values are part of the public contract."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+STATUS_VI = {
+    TicketStatus.WAITING: "Đang chờ",
+    TicketStatus.CALLED: "Đã gọi",
+    TicketStatus.SERVING: "Đang phục vụ",
+    TicketStatus.DONE: "Đã phục vụ",
+    TicketStatus.NO_SHOW: "Không có mặt",
+    TicketStatus.CANCELLED: "Đã hủy",
+}
+
+
+class EventKind(StrEnum):
+    """Entries of the append-only ticket log."""
+
+    ISSUED = "issued"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    NO_SHOW = "no_show"
+    RETURNED = "returned"
+    TRANSFERRED = "transferred"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class CounterState(StrEnum):
+    """Whether a counter is taking citizens."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+COUNTER_STATE_VI = {
+    CounterState.OPEN: "Đang phục vụ",
+    CounterState.PAUSED: "Tạm dừng",
+    CounterState.CLOSED: "Đóng",
+}
+
+
+@dataclass(frozen=True)
+class Session:
+    """One opening window of a day, e.g. Sáng 07:30–11:30."""
+
+    start: time
+    end: time
+
+    @property
+    def name(self) -> str:
+        """The Vietnamese name of the part of the day it falls in."""
+        if self.start < time(11, 0):
+            return "Sáng"
+        if self.start < time(18, 0):
+            return "Chiều"
+        return "Tối"
+
+    def contains(self, t: time) -> bool:
+        """True when t is inside [start, end)."""
+        return self.start <= t < self.end
+
+    def describe(self) -> str:
+        """Human text such as 'Sáng 7:30–11:30'."""
+        return f"{self.name} {_hm(self.start)}–{_hm(self.end)}"
+
+
+def _hm(t: time) -> str:
+    return f"{t.hour}:{t.minute:02d}"
+
+
+def session_name_at(t: time) -> str:
+    """Sáng / Chiều / Tối for a local time of day, as printed on slips."""
+    if t < time(12, 0):
+        return "Sáng"
+    if t < time(18, 0):
+        return "Chiều"
+    return "Tối"
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening hours by weekday (0 = Monday). An empty tuple means closed that day."""
+
+    week: tuple[tuple[Session, ...], ...] = ()
+    always: bool = False
+    closed_dates: frozenset[date] = frozenset()
+
+    @classmethod
+    def around_the_clock(cls) -> Hours:
+        """Open at every hour of every day."""
+        return cls(always=True)
+
+    def is_open(self, local: datetime) -> bool:
+        """Whether a local (site time zone) moment falls in an opening window."""
+        if local.date() in self.closed_dates:
+            return False
+        if self.always:
+            return True
+        sessions = self.week[local.weekday()] if self.week else ()
+        return any(s.contains(local.time()) for s in sessions)
+
+    def describe(self) -> str:
+        """Opening hours as a Vietnamese sentence, e.g. for an out-of-hours message."""
+        if self.always:
+            return "Mở cửa cả ngày"
+        parts: list[str] = []
+        groups: list[tuple[list[int], tuple[Session, ...]]] = []
+        for day, sessions in enumerate(self.week):
+            if sessions and groups and groups[-1][1] == sessions and groups[-1][0][-1] == day - 1:
+                groups[-1][0].append(day)
+            elif sessions:
+                groups.append(([day], sessions))
+        for days, sessions in groups:
+            label = WEEKDAY_NAMES_VI[days[0]]
+            if len(days) > 1:
+                label += f" – {WEEKDAY_NAMES_VI[days[-1]]}"
+            parts.append(f"{label}: " + ", ".join(s.describe() for s in sessions))
+        return "; ".join(parts) if parts else "Không mở cửa"
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How the k-th ticket of a day is numbered: prefix + zero-padded number in [start, end]."""
+
+    prefix: str = ""
+    digits: int = 3
+    start: int = 1
+    end: int = 999
+
+    @property
+    def capacity(self) -> int:
+        """How many tickets one day can have before the format runs out."""
+        return self.end - self.start + 1
+
+    def number_for(self, k: int) -> str:
+        """The printed number of the k-th ticket of the day (k starts at 1)."""
+        if k < 1:
+            raise ValueError("k starts at 1")
+        if k > self.capacity:
+            raise Conflict(
+                "numbers_exhausted",
+                f"Đã hết số thứ tự trong ngày (tối đa {self.capacity} số).",
+                f"The day's ticket numbers are used up ({self.capacity} at most).",
+            )
+        return f"{self.prefix}{self.start + k - 1:0{self.digits}d}"
+
+    def all_numbers_range(self) -> tuple[str, str]:
+        """The first and last number this format can print."""
+        return self.number_for(1), self.number_for(self.capacity)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A common procedure in a field and the documents a citizen must bring."""
+
+    name: str
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    """A field of procedures ("lĩnh vực") that citizens take tickets for."""
+
+    code: str
+    name: str
+    name_en: str = ""
+    number_format: NumberFormat = field(default_factory=NumberFormat)
+    daily_cap: int | None = None
+    hours: Hours = field(default_factory=Hours.around_the_clock)
+    icon: str = ""
+    procedures: tuple[Procedure, ...] = ()
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A counter ("quầy") and the services it serves, most important first."""
+
+    number: int
+    name: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PriorityPolicy:
+    """How priority tickets are mixed with normal ones at a counter.
+
+    strict: a waiting priority ticket always goes first.
+    ratio: after `priority` priority calls in a row, `normal` normal tickets are
+    called (when any wait) before the next priority one, so nobody is starved.
+    """
+
+    mode: str = "strict"
+    priority: int = 1
+    normal: int = 2
+
+
+@dataclass(frozen=True)
+class Site:
+    """One centre: its services, counters and rules."""
+
+    code: str
+    name: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+    services: tuple[Service, ...] = ()
+    counters: tuple[Counter, ...] = ()
+    priority_policy: PriorityPolicy = field(default_factory=PriorityPolicy)
+    transfer_keeps_issue_time: bool = True
+    return_keeps_place: bool = True
+    notice: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def services_by_code(self) -> Mapping[str, Service]:
+        """Services keyed by code."""
+        return {s.code: s for s in self.services}
+
+    @property
+    def counters_by_number(self) -> Mapping[int, Counter]:
+        """Counters keyed by number."""
+        return {c.number: c for c in self.counters}
+
+    def local(self, moment: datetime) -> datetime:
+        """A UTC moment in the site's local time."""
+        return moment.astimezone(self.tz)
+
+    def local_day(self, moment: datetime) -> date:
+        """The local calendar day a moment belongs to; numbering resets with it."""
+        return self.local(moment).date()
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A numbered ticket. Immutable: changes produce a new value and a log event."""
+
+    id: str
+    site: str
+    service: str
+    issued_service: str
+    number: str
+    seq: int
+    day: date
+    priority: bool
+    status: TicketStatus
+    issued_at: datetime
+    sort_at: datetime
+    counter: int | None = None
+    called_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def evolve(self, **changes: object) -> Ticket:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """One entry of a ticket's append-only log."""
+
+    ticket_id: str
+    kind: EventKind
+    at: datetime
+    counter: int | None = None
+    actor: str = ""
+    service: str = ""
+    detail: str = ""

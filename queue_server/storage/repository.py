@@ -1,0 +1,345 @@
+"""Repository functions: read and write tickets, events, counters and day counters.
+
+Each takes an open Connection; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..domain.lifecycle import ACTIVE
+from ..domain.model import CounterState, Ticket, TicketEvent, TicketStatus
+from .schema import counters, day_counters, ticket_events, tickets
+
+
+def _ticket(row: Any) -> Ticket:
+    m = row._mapping
+    return Ticket(
+        id=m["id"],
+        site=m["site"],
+        service=m["service"],
+        issued_service=m["issued_service"],
+        number=m["number"],
+        seq=m["seq"],
+        day=m["day"],
+        priority=bool(m["priority"]),
+        status=TicketStatus(m["status"]),
+        issued_at=m["issued_at"],
+        sort_at=m["sort_at"],
+        counter=m["counter"],
+        called_at=m["called_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def next_day_seq(conn: Connection, site: str, service: str, day: date) -> int:
+    """Atomically take the next sequence number of a service's day (1 for the first)."""
+    key = {"site": site, "service": service, "day": day, "last": 0}
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(day_counters)
+    conn.execute(ins.values(**key).on_conflict_do_nothing())
+    row = conn.execute(
+        update(day_counters)
+        .where(
+            day_counters.c.site == site,
+            day_counters.c.service == service,
+            day_counters.c.day == day,
+        )
+        .values(last=day_counters.c.last + 1)
+        .returning(day_counters.c.last)
+    ).one()
+    return int(row[0])
+
+
+def insert_ticket(conn: Connection, t: Ticket) -> None:
+    """Store a new ticket."""
+    conn.execute(
+        insert(tickets).values(
+            id=t.id,
+            site=t.site,
+            service=t.service,
+            issued_service=t.issued_service,
+            number=t.number,
+            seq=t.seq,
+            day=t.day,
+            priority=t.priority,
+            status=t.status.value,
+            counter=t.counter,
+            issued_at=t.issued_at,
+            sort_at=t.sort_at,
+            called_at=t.called_at,
+            updated_at=t.updated_at,
+        )
+    )
+
+
+def save_transition(conn: Connection, old: Ticket, new: Ticket) -> bool:
+    """Write a ticket's new state if nobody changed it meanwhile (compare-and-set on status).
+
+    Returns False when another transaction got there first.
+    """
+    result = conn.execute(
+        update(tickets)
+        .where(tickets.c.id == old.id, tickets.c.status == old.status.value)
+        .values(
+            service=new.service,
+            status=new.status.value,
+            counter=new.counter,
+            sort_at=new.sort_at,
+            called_at=new.called_at,
+            updated_at=new.updated_at,
+        )
+    )
+    return result.rowcount == 1
+
+
+def append_events(conn: Connection, site: str, events: Iterable[TicketEvent]) -> None:
+    """Append entries to the ticket log."""
+    rows = [
+        {
+            "ticket_id": e.ticket_id,
+            "site": site,
+            "kind": e.kind.value,
+            "at": e.at,
+            "counter": e.counter,
+            "actor": e.actor,
+            "service": e.service,
+            "detail": e.detail,
+        }
+        for e in events
+    ]
+    if rows:
+        conn.execute(insert(ticket_events), rows)
+
+
+def get_ticket(conn: Connection, ticket_id: str) -> Ticket | None:
+    """A ticket by id."""
+    row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    return _ticket(row) if row else None
+
+
+def find_ticket_by_number(conn: Connection, site: str, day: date, number: str) -> Ticket | None:
+    """Today's ticket with a printed number."""
+    row = conn.execute(
+        select(tickets).where(
+            tickets.c.site == site, tickets.c.day == day, tickets.c.number == number
+        )
+    ).first()
+    return _ticket(row) if row else None
+
+
+def queue_heads(
+    conn: Connection, site: str, day: date, services: Sequence[str]
+) -> list[Ticket]:
+    """For each (service, priority) the first waiting ticket today: the only possible next calls."""
+    heads: list[Ticket] = []
+    for service in services:
+        for priority in (True, False):
+            row = conn.execute(
+                select(tickets)
+                .where(
+                    tickets.c.site == site,
+                    tickets.c.day == day,
+                    tickets.c.status == TicketStatus.WAITING.value,
+                    tickets.c.service == service,
+                    tickets.c.priority == priority,
+                )
+                .order_by(tickets.c.sort_at, tickets.c.seq)
+                .limit(1)
+            ).first()
+            if row:
+                heads.append(_ticket(row))
+    return heads
+
+
+def waiting_tickets(conn: Connection, site: str, day: date, services: Sequence[str]) -> list[Ticket]:
+    """Every ticket waiting today for some services, in queue order."""
+    rows = conn.execute(
+        select(tickets)
+        .where(
+            tickets.c.site == site,
+            tickets.c.day == day,
+            tickets.c.status == TicketStatus.WAITING.value,
+            tickets.c.service.in_(list(services)),
+        )
+        .order_by(tickets.c.sort_at, tickets.c.seq)
+    ).all()
+    return [_ticket(r) for r in rows]
+
+
+def people_ahead(conn: Connection, t: Ticket) -> int:
+    """Waiting tickets of the same service that come before t.
+
+    A priority ticket only has earlier priority tickets ahead of it; a normal
+    one has every earlier ticket (priority tickets arriving later may still
+    pass it, so this is a lower bound).
+    """
+    earlier = or_(
+        tickets.c.sort_at < t.sort_at,
+        and_(tickets.c.sort_at == t.sort_at, tickets.c.seq < t.seq),
+    )
+    conds = [
+        tickets.c.site == t.site,
+        tickets.c.day == t.day,
+        tickets.c.status == TicketStatus.WAITING.value,
+        tickets.c.service == t.service,
+        tickets.c.id != t.id,
+        earlier,
+    ]
+    if t.priority:
+        conds.append(tickets.c.priority.is_(True))
+    return int(conn.execute(select(func.count()).select_from(tickets).where(*conds)).scalar_one())
+
+
+def waiting_counts(conn: Connection, site: str, day: date) -> dict[str, int]:
+    """How many tickets wait today per service."""
+    rows = conn.execute(
+        select(tickets.c.service, func.count())
+        .where(
+            tickets.c.site == site,
+            tickets.c.day == day,
+            tickets.c.status == TicketStatus.WAITING.value,
+        )
+        .group_by(tickets.c.service)
+    ).all()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def issued_today(conn: Connection, site: str, service: str, day: date) -> int:
+    """How many numbers a service has issued today."""
+    value = conn.execute(
+        select(day_counters.c.last).where(
+            day_counters.c.site == site,
+            day_counters.c.service == service,
+            day_counters.c.day == day,
+        )
+    ).scalar()
+    return int(value or 0)
+
+
+def active_ticket(conn: Connection, site: str, counter: int) -> Ticket | None:
+    """The ticket a counter is calling or serving, if any."""
+    row = conn.execute(
+        select(tickets)
+        .where(
+            tickets.c.site == site,
+            tickets.c.counter == counter,
+            tickets.c.status.in_([s.value for s in ACTIVE]),
+        )
+        .order_by(tickets.c.called_at.desc())
+        .limit(1)
+    ).first()
+    return _ticket(row) if row else None
+
+
+def active_tickets(conn: Connection, site: str) -> dict[int, Ticket]:
+    """Every counter's current ticket."""
+    rows = conn.execute(
+        select(tickets)
+        .where(tickets.c.site == site, tickets.c.status.in_([s.value for s in ACTIVE]))
+        .order_by(tickets.c.called_at)
+    ).all()
+    return {t.counter: t for t in map(_ticket, rows) if t.counter is not None}
+
+
+def call_history(
+    conn: Connection, site: str, counter: int, since: datetime, limit: int
+) -> list[bool]:
+    """Whether each of a counter's latest calls since a moment was a priority ticket, oldest first."""
+    rows = conn.execute(
+        select(tickets.c.priority)
+        .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
+        .where(
+            ticket_events.c.site == site,
+            ticket_events.c.counter == counter,
+            ticket_events.c.kind == "called",
+            ticket_events.c.at >= since,
+        )
+        .order_by(ticket_events.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [bool(r[0]) for r in reversed(rows)]
+
+
+def ticket_events_of(conn: Connection, ticket_id: str) -> list[TicketEvent]:
+    """A ticket's log, oldest first."""
+    from ..domain.model import EventKind
+
+    rows = conn.execute(
+        select(ticket_events)
+        .where(ticket_events.c.ticket_id == ticket_id)
+        .order_by(ticket_events.c.id)
+    ).all()
+    return [
+        TicketEvent(
+            ticket_id=r.ticket_id,
+            kind=EventKind(r.kind),
+            at=r.at,
+            counter=r.counter,
+            actor=r.actor,
+            service=r.service,
+            detail=r.detail,
+        )
+        for r in rows
+    ]
+
+
+def recent_calls(conn: Connection, site: str, since: datetime, limit: int) -> list[Ticket]:
+    """Tickets called most recently (newest first) for the lobby's 'Số đã gọi' list."""
+    rows = conn.execute(
+        select(tickets)
+        .where(
+            tickets.c.site == site,
+            tickets.c.called_at.is_not(None),
+            tickets.c.called_at >= since,
+        )
+        .order_by(tickets.c.called_at.desc())
+        .limit(limit)
+    ).all()
+    return [_ticket(r) for r in rows]
+
+
+def ensure_counters(conn: Connection, site: str, numbers: Iterable[int]) -> None:
+    """Create state rows for configured counters that have none yet (open)."""
+    existing = set(
+        conn.execute(select(counters.c.number).where(counters.c.site == site)).scalars()
+    )
+    rows = [
+        {"site": site, "number": n, "state": CounterState.OPEN.value, "updated_at": None}
+        for n in numbers
+        if n not in existing
+    ]
+    if rows:
+        ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(counters)
+        conn.execute(ins.on_conflict_do_nothing(), rows)
+
+
+def lock_counter(conn: Connection, site: str, number: int) -> CounterState:
+    """Read a counter's state, locking its row so actions on one counter go one at a time."""
+    row = conn.execute(
+        select(counters.c.state)
+        .where(counters.c.site == site, counters.c.number == number)
+        .with_for_update()
+    ).first()
+    return CounterState(row[0]) if row else CounterState.OPEN
+
+
+def counter_states(conn: Connection, site: str) -> dict[int, CounterState]:
+    """Every counter's state."""
+    rows = conn.execute(select(counters.c.number, counters.c.state).where(counters.c.site == site))
+    return {int(n): CounterState(s) for n, s in rows}
+
+
+def set_counter_state(
+    conn: Connection, site: str, number: int, state: CounterState, at: datetime
+) -> None:
+    """Change a counter's state."""
+    conn.execute(
+        update(counters)
+        .where(counters.c.site == site, counters.c.number == number)
+        .values(state=state.value, updated_at=at)
+    )

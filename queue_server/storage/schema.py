@@ -1,0 +1,124 @@
+"""Tables. Alembic migrations under queue_server/migrations must match these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("site", String(16), nullable=False),
+    Column("service", String(16), nullable=False),
+    Column("issued_service", String(16), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("priority", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("counter", Integer, nullable=True),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("sort_at", UTCDateTime, nullable=False),
+    Column("called_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    UniqueConstraint("site", "issued_service", "day", "seq"),
+    Index(None, "site", "day", "status", "service", "priority", "sort_at"),
+    Index(None, "site", "counter", "status"),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(32), ForeignKey("tickets.id"), nullable=False),
+    Column("site", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("counter", Integer, nullable=True),
+    Column("actor", String(64), nullable=False, default=""),
+    Column("service", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index(None, "ticket_id"),
+    Index(None, "site", "counter", "kind", "at"),
+)
+
+day_counters = Table(
+    "day_counters",
+    metadata,
+    Column("site", String(16), primary_key=True),
+    Column("service", String(16), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("site", String(16), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("site", String(16), nullable=False),
+    Column("counter", Integer, nullable=True),
+    Column("name", String(128), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)

@@ -1,0 +1,1 @@
+"""The web layer: thin blueprints and Socket.IO namespaces over the queue desk."""

@@ -1,0 +1,336 @@
+"""HTTP API v1 (../shared/docs/contract.md): parse, call the desk, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from ..auth import Principal, verify_token
+from ..desk import QueueDesk, TicketView
+from ..domain.errors import DomainError, ErrorKind, Invalid
+from ..domain.model import CounterState, Site
+from ..domain.timing import timing
+from .openapi import openapi_document
+from .serialize import counter_ref, service_json, ticket_json, view_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
+
+TYPE_NAMES = {bool: "true/false", str: "a string", int: "an integer"}
+
+
+def desk() -> QueueDesk:
+    """The app's queue desk."""
+    return current_app.extensions["motcua"].desk  # type: ignore[no-any-return]
+
+
+def base_url() -> str:
+    """Where status pages live: the configured public URL or this request's root."""
+    public = current_app.extensions["motcua"].config.server.public_url
+    return public or request.url_root
+
+
+def body(fields: dict[str, type], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON object of the request, checked field by field; empty body means {}."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        if request.mimetype not in ("application/json", "") and not request.is_json:
+            raise DomainError("unsupported_media_type", "Dữ liệu phải ở dạng JSON.",
+                              "Send application/json.", ErrorKind.INVALID)  # fmt: skip
+        data = request.get_json(force=True, silent=True)
+        if data is None:
+            raise Invalid("malformed_json", "Dữ liệu JSON không hợp lệ.", "Malformed JSON body.")
+    if not isinstance(data, dict):
+        raise Invalid("invalid_body", "Dữ liệu phải là một đối tượng JSON.",
+                      "The body must be a JSON object.")  # fmt: skip
+    for key, value in data.items():
+        if key not in fields:
+            raise Invalid("unknown_field", f"Trường không hợp lệ: '{key}'.",
+                          f"Unknown field '{key}'.")  # fmt: skip
+        expected = fields[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise Invalid(
+                "invalid_field",
+                f"Trường '{key}' phải là {TYPE_NAMES.get(expected, expected.__name__)}.",
+                f"Field '{key}' must be {TYPE_NAMES.get(expected, expected.__name__)}.",
+            )
+    for key in required:
+        if key not in data:
+            raise Invalid("missing_field", f"Thiếu trường '{key}'.", f"Missing field '{key}'.")
+    return data
+
+
+def principal() -> Principal:
+    """The caller, from the Authorization: Bearer header (401 when missing or unknown)."""
+    if "principal" in g:
+        return g.principal  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    found = verify_token(desk().db, token) if token else None
+    if found is None:
+        raise DomainError(
+            "unauthorized" if token else "missing_token",
+            "Mã truy cập không hợp lệ." if token else "Cần mã truy cập.",
+            "Invalid bearer token." if token else "A bearer token is required.",
+            ErrorKind.UNAUTHORIZED,
+        )
+    g.principal = found
+    return found
+
+
+def forbidden(what: str) -> DomainError:
+    """403 naming what the caller may not do."""
+    return DomainError(
+        "forbidden", f"Không có quyền {what}.", f"Not allowed: {what}.", ErrorKind.FORBIDDEN
+    )
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Allow only tokens of these roles; clerks only at their own counter."""
+
+    def wrap(view: F) -> F:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            who = principal()
+            if who.role not in roles:
+                raise forbidden(f"cho vai trò {who.role}")
+            number = kwargs.get("number")
+            if who.role == "clerk" and number is not None and who.counter != number:
+                raise forbidden(f"thao tác trên quầy số {number} (mã này của quầy {who.counter})")
+            return view(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def site() -> Site:
+    """The site a request acts on: ?site=, else the token's, else the default."""
+    code = request.args.get("site")
+    if code is None and "principal" in g:
+        code = g.principal.site
+    chosen = desk().site(code)
+    if "principal" in g and g.principal.role != "admin" and g.principal.site != chosen.code:
+        raise forbidden(f"tại điểm {chosen.code}")
+    return chosen
+
+
+def ticket_response(view: TicketView | None, status: int = 200) -> ResponseReturnValue:
+    """{"ticket": TICKET or null}."""
+    if view is None:
+        return jsonify({"ticket": None}), status
+    s = desk().site(view.ticket.site)
+    return jsonify({"ticket": view_json(view, s, base_url())}), status
+
+
+COUNTER_ROLES = ("clerk", "agent", "admin")
+
+
+@bp.get("/health")
+def health() -> ResponseReturnValue:
+    """Liveness."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The machine-readable contract."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/services")
+def services() -> ResponseReturnValue:
+    """The site's services and whether each takes tickets now."""
+    s = site()
+    now = desk().clock.now()
+    return jsonify({"site": s.code, "services": [service_json(x, s, now) for x in s.services]})
+
+
+@bp.get("/queue")
+def queue() -> ResponseReturnValue:
+    """SNAPSHOT of the lobby."""
+    broadcaster = current_app.extensions["motcua"].broadcaster
+    return jsonify(broadcaster.snapshot(site().code))
+
+
+@bp.post("/tickets")
+@requires("kiosk", "admin")
+def issue() -> ResponseReturnValue:
+    """Issue a ticket."""
+    data = body({"service": str, "priority": bool}, required=("service",))
+    s = site()
+    view = desk().issue(
+        data["service"], priority=data.get("priority", False), site_code=s.code,
+        actor=principal().actor,
+    )  # fmt: skip
+    return ticket_response(view, 201)
+
+
+@bp.get("/tickets/<ticket_id>")
+def get_ticket(ticket_id: str) -> ResponseReturnValue:
+    """A ticket by its unguessable id."""
+    return ticket_response(desk().get(ticket_id))
+
+
+@bp.get("/tickets/<ticket_id>/events")
+def ticket_log(ticket_id: str) -> ResponseReturnValue:
+    """A ticket's log and the waiting and handling times derived from it."""
+    events = desk().history(ticket_id)
+    s = desk().site(desk().get(ticket_id).ticket.site)
+    t = timing(events)
+    return jsonify(
+        {
+            "events": [
+                {
+                    "kind": e.kind.value,
+                    "at": e.at.astimezone(s.tz).isoformat(timespec="milliseconds"),
+                    "counter": e.counter,
+                    "actor": e.actor,
+                    "service": e.service,
+                    "detail": e.detail,
+                }
+                for e in events
+            ],
+            "wait_seconds": t.wait_seconds,
+            "service_seconds": t.service_seconds,
+            "calls": t.calls,
+        }
+    )
+
+
+@bp.post("/tickets/<ticket_id>/return")
+@requires("clerk", "admin")
+def return_ticket(ticket_id: str) -> ResponseReturnValue:
+    """Put a no-show ticket back in the queue."""
+    body({})
+    return ticket_response(desk().return_ticket(ticket_id, actor=principal().actor))
+
+
+@bp.post("/tickets/<ticket_id>/cancel")
+@requires("clerk", "admin")
+def cancel_ticket(ticket_id: str) -> ResponseReturnValue:
+    """Cancel a ticket."""
+    body({})
+    return ticket_response(desk().cancel(ticket_id, actor=principal().actor))
+
+
+@bp.post("/counters/<int:number>/call-next")
+@requires(*COUNTER_ROLES)
+def call_next(number: int) -> ResponseReturnValue:
+    """Complete the current ticket and call the next one."""
+    body({})
+    return ticket_response(desk().call_next(number, site_code=site().code, actor=principal().actor))
+
+
+@bp.post("/counters/<int:number>/call")
+@requires(*COUNTER_ROLES)
+def call_specific(number: int) -> ResponseReturnValue:
+    """Call a specific ticket by number (today) or id."""
+    data = body({"ticket": str}, required=("ticket",))
+    view = desk().call_ticket(number, data["ticket"], site_code=site().code, actor=principal().actor)
+    return ticket_response(view)
+
+
+@bp.post("/counters/<int:number>/recall")
+@requires(*COUNTER_ROLES)
+def recall(number: int) -> ResponseReturnValue:
+    """Announce the current ticket again."""
+    body({})
+    return ticket_response(desk().recall(number, site_code=site().code, actor=principal().actor))
+
+
+@bp.post("/counters/<int:number>/start")
+@requires(*COUNTER_ROLES)
+def start(number: int) -> ResponseReturnValue:
+    """The citizen arrived; start serving."""
+    body({})
+    return ticket_response(desk().start(number, site_code=site().code, actor=principal().actor))
+
+
+@bp.post("/counters/<int:number>/complete")
+@requires(*COUNTER_ROLES)
+def complete(number: int) -> ResponseReturnValue:
+    """The current ticket is done."""
+    body({})
+    return ticket_response(desk().complete(number, site_code=site().code, actor=principal().actor))
+
+
+@bp.post("/counters/<int:number>/no-show")
+@requires(*COUNTER_ROLES)
+def no_show(number: int) -> ResponseReturnValue:
+    """The called citizen did not come; `requeue` puts the ticket back in the queue."""
+    data = body({"requeue": bool})
+    view = desk().no_show(
+        number, site_code=site().code, actor=principal().actor,
+        requeue=data.get("requeue", False),
+    )  # fmt: skip
+    return ticket_response(view)
+
+
+@bp.post("/counters/<int:number>/transfer")
+@requires(*COUNTER_ROLES)
+def transfer(number: int) -> ResponseReturnValue:
+    """Move the current ticket to another service's queue."""
+    data = body({"service": str}, required=("service",))
+    view = desk().transfer(number, data["service"], site_code=site().code, actor=principal().actor)
+    return ticket_response(view)
+
+
+def _state(number: int, state: CounterState) -> ResponseReturnValue:
+    body({})
+    view = desk().set_counter_state(number, state, site_code=site().code, actor=principal().actor)
+    s = desk().site(site().code)
+    return jsonify(
+        {
+            "counter": {
+                **counter_ref(view.counter, view.state),
+                "ticket": ticket_json(view.ticket, s, base_url()) if view.ticket else None,
+            }
+        }
+    )
+
+
+@bp.post("/counters/<int:number>/pause")
+@requires(*COUNTER_ROLES)
+def pause(number: int) -> ResponseReturnValue:
+    """Pause the counter ("Tạm dừng")."""
+    return _state(number, CounterState.PAUSED)
+
+
+@bp.post("/counters/<int:number>/resume")
+@requires(*COUNTER_ROLES)
+def resume(number: int) -> ResponseReturnValue:
+    """Open the counter again ("Tiếp tục")."""
+    return _state(number, CounterState.OPEN)
+
+
+@bp.post("/counters/<int:number>/close")
+@requires(*COUNTER_ROLES)
+def close(number: int) -> ResponseReturnValue:
+    """Close the counter for the day."""
+    return _state(number, CounterState.CLOSED)
+
+
+@bp.get("/counters/<int:number>/waiting")
+def waiting(number: int) -> ResponseReturnValue:
+    """Who waits for this counter's services, in the order it would call them."""
+    s = site()
+    views = desk().waiting_for(s.code, number)
+    return jsonify({"tickets": [view_json(v, s, base_url()) for v in views]})
+
+
+@bp.post("/_test/drop-next-event")
+def drop_next_event() -> ResponseReturnValue:
+    """Test hook (MOTCUA_TEST_HOOKS=1 only): lose the next display event on purpose."""
+    ext = current_app.extensions["motcua"]
+    if not ext.config.server.test_hooks:
+        raise DomainError("not_found", "Không tìm thấy.", "Not found.", ErrorKind.NOT_FOUND)
+    ext.broadcaster.drop_next(1)
+    return jsonify({"dropping": 1})

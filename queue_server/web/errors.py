@@ -1,0 +1,63 @@
+"""JSON errors for the API: {"error": {"code", "message", "message_en"}} with a 4xx status."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..domain.errors import DomainError, ErrorKind
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+}
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "Yêu cầu không hợp lệ.", "Bad request."),
+    401: ("unauthorized", "Cần mã truy cập hợp lệ.", "A valid bearer token is required."),
+    403: ("forbidden", "Không có quyền thực hiện thao tác này.", "Not allowed."),
+    404: ("not_found", "Không tìm thấy.", "Not found."),
+    405: ("method_not_allowed", "Phương thức không được hỗ trợ.", "Method not allowed."),
+    413: ("payload_too_large", "Dữ liệu gửi lên quá lớn.", "Request body too large."),
+    415: ("unsupported_media_type", "Dữ liệu phải ở dạng JSON.", "Send JSON."),
+}
+
+
+def error_response(code: str, message: str, message_en: str, status: int) -> Response:
+    """Build the JSON error body."""
+    resp = jsonify({"error": {"code": code, "message": message, "message_en": message_en}})
+    resp.status_code = status
+    return resp
+
+
+def register(app: Flask) -> None:
+    """Install handlers so no API error is ever HTML or a 500 for bad input."""
+
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError) -> Response:
+        return error_response(err.code, err.message, err.message_en, STATUS[err.kind])
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Response | HTTPException:
+        status = err.code or 500
+        if not request.path.startswith("/api/") and status != 413:
+            return err
+        code, vi, en = HTTP_MESSAGES.get(status, ("http_error", err.name, err.name))
+        resp = error_response(code, vi, en, status)
+        if status == 405 and err.valid_methods:  # type: ignore[attr-defined]
+            resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(
+            "internal_error", "Lỗi hệ thống, vui lòng thử lại.", "Internal error.", 500
+        )

@@ -1,0 +1,118 @@
+"""Socket.IO: the /display namespace and the broadcaster that numbers every event.
+
+Each event carries the site's epoch and a seq that grows by exactly 1; a
+client that sees a gap or a new epoch emits `sync` and gets a SNAPSHOT back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import request
+from flask_socketio import Namespace, SocketIO, join_room
+
+from .. import events as ev
+from ..desk import QueueDesk
+from ..events import DeskEvent, Sequencer
+from .serialize import announcement, counter_ref, snapshot_json, ticket_json
+
+log = logging.getLogger(__name__)
+
+DISPLAY_NAMESPACE = "/display"
+
+
+def site_room(site: str) -> str:
+    """The room every display of a site joins."""
+    return f"site:{site}"
+
+
+class Broadcaster:
+    """Turns committed desk events into numbered Socket.IO events for displays."""
+
+    def __init__(
+        self, socketio: SocketIO, desk: QueueDesk, sequencer: Sequencer, base_url: str = ""
+    ) -> None:
+        self.socketio = socketio
+        self.desk = desk
+        self.sequencer = sequencer
+        self.base_url = base_url
+        self._lock = threading.Lock()
+        self._drop_next = 0
+        desk.bus.subscribe(self.on_event)
+
+    def payload(self, event: DeskEvent) -> dict[str, Any]:
+        """The event body without epoch and seq."""
+        site = self.desk.site(event.site)
+        body: dict[str, Any] = {}
+        if event.ticket is not None:
+            body["ticket"] = ticket_json(event.ticket, site, self.base_url)
+        if event.name == ev.TICKET_CALLED:
+            assert event.counter is not None and event.ticket is not None
+            body["counter"] = counter_ref(event.counter)
+            body["announcement"] = announcement(event.ticket, event.counter)
+            body["recall"] = event.recall
+        elif event.name == ev.COUNTER_STATE:
+            assert event.counter is not None
+            body["counter"] = counter_ref(event.counter, event.counter_state)
+        elif event.counter is not None:
+            body["counter"] = counter_ref(event.counter)
+        if event.previous_service is not None:
+            body["from"] = event.previous_service
+        return body
+
+    def on_event(self, event: DeskEvent) -> None:
+        """Number an event and emit it to the site's displays, in seq order."""
+        body = self.payload(event)
+        with self._lock:
+            epoch, seq = self.sequencer.next(event.site)
+            body.update(epoch=epoch, seq=seq)
+            if self._drop_next > 0:  # test hook: lose an event on purpose
+                self._drop_next -= 1
+                log.warning("dropping %s seq %s on purpose (test hook)", event.name, seq)
+                return
+            self.socketio.emit(
+                event.name, body, namespace=DISPLAY_NAMESPACE, to=site_room(event.site)
+            )
+
+    def drop_next(self, count: int = 1) -> None:
+        """Test hook: skip emitting the next events (their seq is still consumed)."""
+        with self._lock:
+            self._drop_next += count
+
+    def snapshot(self, site: str | None) -> dict[str, Any]:
+        """SNAPSHOT with the seq read before the state, so no change can fall between."""
+        code = self.desk.site(site).code
+        epoch, seq = self.sequencer.current(code)
+        return snapshot_json(self.desk.snapshot(code), epoch, seq, self.base_url)
+
+
+class DisplayNamespace(Namespace):
+    """Open to anyone: what the lobby TV shows. Snapshot on connect, `sync` on demand."""
+
+    def __init__(self, broadcaster: Broadcaster) -> None:
+        super().__init__(DISPLAY_NAMESPACE)
+        self.broadcaster = broadcaster
+
+    def _site(self, auth: Any) -> str:
+        site = auth.get("site") if isinstance(auth, dict) else None
+        return site or request.args.get("site") or self.broadcaster.desk.site().code
+
+    def on_connect(self, auth: Any = None) -> bool:
+        """Join the site's room first, then send the snapshot, so no event is missed."""
+        try:
+            site = self.broadcaster.desk.site(self._site(auth)).code
+        except Exception:
+            return False
+        join_room(site_room(site))
+        self.emit("snapshot", self.broadcaster.snapshot(site), to=request.sid)  # type: ignore[attr-defined]
+        return True
+
+    def on_sync(self, data: Any = None) -> dict[str, Any]:
+        """Answer a resync request with a fresh SNAPSHOT."""
+        site = data.get("site") if isinstance(data, dict) else None
+        try:
+            return self.broadcaster.snapshot(site or self._site(None))
+        except Exception as err:  # an unknown site must not kill the connection
+            return {"error": {"code": "unknown_site", "message": str(err)}}
