@@ -75,8 +75,10 @@ def _patch_for_async_mode(config_path: str | None) -> None:
         import tomllib
 
         try:
-            mode = tomllib.loads(Path(config_path).read_text("utf-8")).get("server", {}).get(
-                "async_mode"
+            mode = (
+                tomllib.loads(Path(config_path).read_text("utf-8"))
+                .get("server", {})
+                .get("async_mode")
             )
         except (OSError, ValueError):
             mode = None  # load_config reports the problem properly
@@ -152,7 +154,9 @@ def _token_create(args: argparse.Namespace) -> int:
         db, SystemClock(), role=args.role, site=site.code, counter=args.counter, name=args.name
     )
     db.dispose()
-    print(f"role={args.role} site={site.code}" + (f" counter={args.counter}" if args.counter else ""))
+    print(
+        f"role={args.role} site={site.code}" + (f" counter={args.counter}" if args.counter else "")
+    )
     print(token)
     return 0
 

@@ -7,6 +7,7 @@ the file, the key and the problem.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tomllib
@@ -65,8 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
         "database_url",
         None,
         "MOTCUA_DATABASE_URL",
-        "SQLAlchemy URL; SQLite under the data dir when unset. "
-        "postgresql:// URLs use psycopg 3.",
+        "SQLAlchemy URL; SQLite under the data dir when unset. postgresql:// URLs use psycopg 3.",
     ),
     Setting(
         "redis_url",
@@ -266,7 +266,9 @@ class _Validator:
                 where = f"{key}.{k}" if key else k
                 raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
-    def string(self, raw: Mapping[str, Any], key: str, name: str, default: str | None = None) -> str:
+    def string(
+        self, raw: Mapping[str, Any], key: str, name: str, default: str | None = None
+    ) -> str:
         value = raw.get(name, default)
         if value is None:
             raise self.fail(f"{key}.{name}", "is required")
@@ -299,10 +301,18 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
         raw,
         key,
         {
-            "code", "name", "timezone", "notice", "priority", "hours", "services", "counters",
-            "transfer_keeps_issue_time", "return_keeps_place",
+            "code",
+            "name",
+            "timezone",
+            "notice",
+            "priority",
+            "hours",
+            "services",
+            "counters",
+            "transfer_keeps_issue_time",
+            "return_keeps_place",
         },
-    )  # fmt: skip
+    )
     code = v.string(raw, key, "code")
     if not CODE_RE.match(code):
         raise v.fail(f"{key}.code", "use 1-16 letters, digits, '-' or '_'")
@@ -359,15 +369,15 @@ def _hours(v: _Validator, raw: Any, key: str) -> Hours:
     if raw == "always":
         return Hours.around_the_clock()
     if not isinstance(raw, dict):
-        raise v.fail(key, "must be \"always\" or a table of weekdays (mon = [\"07:30-11:30\"])")
+        raise v.fail(key, 'must be "always" or a table of weekdays (mon = ["07:30-11:30"])')
     v.keys(raw, key, set(WEEKDAYS) | {"closed_dates"})
     week: list[tuple[Session, ...]] = []
     for day in WEEKDAYS:
         ranges = raw.get(day, [])
         if not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
-            raise v.fail(f"{key}.{day}", "must be a list of \"HH:MM-HH:MM\" strings")
+            raise v.fail(f"{key}.{day}", 'must be a list of "HH:MM-HH:MM" strings')
         sessions = tuple(_session(v, r, f"{key}.{day}") for r in ranges)
-        for a, b in zip(sessions, sessions[1:], strict=False):
+        for a, b in itertools.pairwise(sessions):
             if b.start < a.end:
                 raise v.fail(f"{key}.{day}", "sessions must be in order and not overlap")
         week.append(sessions)
@@ -382,7 +392,7 @@ def _hours(v: _Validator, raw: Any, key: str) -> Hours:
 def _session(v: _Validator, text: str, key: str) -> Session:
     m = RANGE_RE.match(text)
     if not m:
-        raise v.fail(key, f"{text!r} is not \"HH:MM-HH:MM\"")
+        raise v.fail(key, f'{text!r} is not "HH:MM-HH:MM"')
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     try:
         start, end = time(h1, m1), time(h2, m2) if (h2, m2) != (24, 0) else time.max
@@ -399,10 +409,19 @@ def _service(v: _Validator, raw: Any, key: str, site_hours: Hours) -> Service:
         raw,
         key,
         {
-            "code", "name", "name_en", "prefix", "digits", "start", "end", "daily_cap",
-            "hours", "icon", "procedures",
+            "code",
+            "name",
+            "name_en",
+            "prefix",
+            "digits",
+            "start",
+            "end",
+            "daily_cap",
+            "hours",
+            "icon",
+            "procedures",
         },
-    )  # fmt: skip
+    )
     code = v.string(raw, key, "code")
     if not CODE_RE.match(code):
         raise v.fail(f"{key}.code", "use 1-16 letters, digits, '-' or '_'")
@@ -463,13 +482,13 @@ def _check_services_distinct(v: _Validator, services: tuple[Service, ...], key: 
             if a.code == b.code:
                 raise v.fail(f"{key}.services[{i}].code", f"duplicate service code {a.code!r}")
             fa, fb = a.number_format, b.number_format
-            if fa.prefix == fb.prefix and fa.digits == fb.digits:
-                if fa.start <= fb.end and fb.start <= fa.end:
-                    raise v.fail(
-                        f"{key}.services[{i}]",
-                        f"numbers {fa.prefix}{fa.start}-{fa.end} overlap those of "
-                        f"services[{j}] ({b.code}); give each service its own prefix or block",
-                    )
+            same_shape = fa.prefix == fb.prefix and fa.digits == fb.digits
+            if same_shape and fa.start <= fb.end and fb.start <= fa.end:
+                raise v.fail(
+                    f"{key}.services[{i}]",
+                    f"numbers {fa.prefix}{fa.start}-{fa.end} overlap those of "
+                    f"services[{j}] ({b.code}); give each service its own prefix or block",
+                )
 
 
 def _counter(v: _Validator, raw: Any, key: str, service_codes: set[str]) -> Counter:
@@ -479,7 +498,11 @@ def _counter(v: _Validator, raw: Any, key: str, service_codes: set[str]) -> Coun
     if number is None:
         raise v.fail(f"{key}.number", "is required")
     services = raw.get("services")
-    if not isinstance(services, list) or not services or not all(isinstance(s, str) for s in services):
+    if (
+        not isinstance(services, list)
+        or not services
+        or not all(isinstance(s, str) for s in services)
+    ):
         raise v.fail(f"{key}.services", "must be a non-empty list of service codes")
     for s in services:
         if s not in service_codes:

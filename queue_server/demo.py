@@ -30,9 +30,13 @@ def demo_tokens(ext: Any) -> dict[str, str]:
         token = saved.get(key)
         if not token or verify_token(ext.db, token) is None:
             token = create_token(
-                ext.db, ext.desk.clock, role=role, site=site.code, counter=counter,
+                ext.db,
+                ext.desk.clock,
+                role=role,
+                site=site.code,
+                counter=counter,
                 name=f"demo {key}",
-            )  # fmt: skip
+            )
         tokens[key] = token
     path.write_text(json.dumps(tokens, indent=1), "utf-8")
     path.chmod(0o600)
@@ -52,7 +56,9 @@ def demo_links(ext: Any, base: str) -> list[tuple[str, str]]:
     links.append(("Mã kiosk / kiosk token", tokens["kiosk"]))
     links.append(("Mã quản trị / admin token", tokens["admin"]))
     for c in ext.config.default_site.counters:
-        links.append((f"Mã {c.name} / clerk token, counter {c.number}", tokens[f"clerk-{c.number}"]))
+        links.append(
+            (f"Mã {c.name} / clerk token, counter {c.number}", tokens[f"clerk-{c.number}"])
+        )
     links.append(
         (
             "Thử lấy số / try it",

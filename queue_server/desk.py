@@ -20,7 +20,16 @@ from .domain import issuing, lifecycle, routing
 from .domain.clock import Clock
 from .domain.errors import Conflict, Invalid, NotFound
 from .domain.lifecycle import Action
-from .domain.model import Counter, CounterState, EventKind, Site, Ticket, TicketEvent, TicketStatus
+from .domain.model import (
+    Counter,
+    CounterState,
+    EventKind,
+    Service,
+    Site,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from .events import DeskEvent, EventBus
 from .storage import repository as repo
 from .storage.database import Database
@@ -89,7 +98,7 @@ class QueueDesk:
             raise NotFound("unknown_site", f"Không có điểm phục vụ {code!r}.", f"No site {code!r}.")
         return site
 
-    def service(self, site: Site, code: str) -> issuing.Service:
+    def service(self, site: Site, code: str) -> Service:
         """A site's service by code, or NotFound."""
         service = site.services_by_code.get(code)
         if service is None:
@@ -158,9 +167,13 @@ class QueueDesk:
     # -- issuing -----------------------------------------------------------------
 
     def issue(
-        self, service_code: str, *, priority: bool = False, site_code: str | None = None,
+        self,
+        service_code: str,
+        *,
+        priority: bool = False,
+        site_code: str | None = None,
         actor: str = "",
-    ) -> TicketView:  # fmt: skip
+    ) -> TicketView:
         """Issue the next number of a service; committed before it is returned."""
         site = self.site(site_code)
         service = self.service(site, service_code)
@@ -285,9 +298,7 @@ class QueueDesk:
         """Move the counter's current ticket to another service's queue."""
         site = self.site(site_code)
         target = self.service(site, service_code)
-        return self._act_on_current(
-            number, Action.TRANSFER, site_code, actor, service=target.code
-        )
+        return self._act_on_current(number, Action.TRANSFER, site_code, actor, service=target.code)
 
     def return_ticket(self, ticket_id: str, *, actor: str = "") -> TicketView:
         """Put a no-show ticket back in its queue (the citizen came back)."""
@@ -339,9 +350,13 @@ class QueueDesk:
         return view
 
     def _act_on_current(
-        self, number: int, action: Action, site_code: str | None, actor: str,
+        self,
+        number: int,
+        action: Action,
+        site_code: str | None,
+        actor: str,
         service: str | None = None,
-    ) -> TicketView:  # fmt: skip
+    ) -> TicketView:
         site = self.site(site_code)
         counter = self.counter(site, number)
 
@@ -361,9 +376,15 @@ class QueueDesk:
                     "The ticket is already in that service.",
                 )
             moved = self._move(
-                conn, site, current, action, now, counter=counter.number, actor=actor,
+                conn,
+                site,
+                current,
+                action,
+                now,
+                counter=counter.number,
+                actor=actor,
                 service=service,
-            )  # fmt: skip
+            )
             if moved is None:
                 raise self._taken(current)
             out.events.append(self._event_for(action, site, counter, moved, current))
@@ -386,14 +407,21 @@ class QueueDesk:
         return self._require(self._run(work))
 
     def _move(
-        self, conn: Connection, site: Site, ticket: Ticket, action: Action, now: datetime,
-        *, counter: int | None = None, actor: str = "", service: str | None = None,
-    ) -> Ticket | None:  # fmt: skip
+        self,
+        conn: Connection,
+        site: Site,
+        ticket: Ticket,
+        action: Action,
+        now: datetime,
+        *,
+        counter: int | None = None,
+        actor: str = "",
+        service: str | None = None,
+    ) -> Ticket | None:
         """Apply an action, save it with compare-and-set and log it; None if we lost a race."""
         keep = (
-            site.transfer_keeps_issue_time if action is Action.TRANSFER
-            else site.return_keeps_place
-        )  # fmt: skip
+            site.transfer_keeps_issue_time if action is Action.TRANSFER else site.return_keeps_place
+        )
         new, event = lifecycle.apply(
             ticket, action, now, counter=counter, actor=actor, service=service, keep_place=keep
         )
@@ -403,15 +431,21 @@ class QueueDesk:
         return new
 
     def _finish_current(
-        self, conn: Connection, site: Site, counter: Counter, now: datetime, actor: str,
+        self,
+        conn: Connection,
+        site: Site,
+        counter: Counter,
+        now: datetime,
+        actor: str,
         out: _Outcome,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Calling the next number completes the one the counter was serving."""
         current = repo.active_ticket(conn, site.code, counter.number)
         if current is None:
             return
-        done = self._move(conn, site, current, Action.COMPLETE, now, counter=counter.number,
-                          actor=actor)  # fmt: skip
+        done = self._move(
+            conn, site, current, Action.COMPLETE, now, counter=counter.number, actor=actor
+        )
         if done is not None:
             out.events.append(DeskEvent(ev.TICKET_COMPLETED, site.code, ticket=done))
 
@@ -446,7 +480,9 @@ class QueueDesk:
             f"Ticket {ticket.number} was just handled elsewhere.",
         )
 
-    def _called_event(self, site: Site, counter: Counter, ticket: Ticket, recall: bool) -> DeskEvent:
+    def _called_event(
+        self, site: Site, counter: Counter, ticket: Ticket, recall: bool
+    ) -> DeskEvent:
         return DeskEvent(ev.TICKET_CALLED, site.code, ticket=ticket, counter=counter, recall=recall)
 
     def _event_for(
@@ -474,13 +510,6 @@ class QueueDesk:
     def _day_start(site: Site, now: datetime) -> datetime:
         local = site.local(now)
         return datetime.combine(local.date(), time(0), tzinfo=site.tz)
-
-    def validate_service_code(self, site: Site, code: object) -> str:
-        """Check a service code from a request body."""
-        if not isinstance(code, str) or not code:
-            raise Invalid("invalid_field", "Trường 'service' phải là mã lĩnh vực.",
-                          "'service' must be a service code string.")  # fmt: skip
-        return self.service(site, code).code
 
 
 __all__ = ["CounterView", "QueueDesk", "Snapshot", "TicketView"]

@@ -20,7 +20,9 @@ class DomainError(Exception):
 
     kind: ErrorKind = ErrorKind.CONFLICT
 
-    def __init__(self, code: str, message: str, message_en: str = "", kind: ErrorKind | None = None):
+    def __init__(
+        self, code: str, message: str, message_en: str = "", kind: ErrorKind | None = None
+    ):
         super().__init__(message_en or message)
         self.code = code
         self.message = message

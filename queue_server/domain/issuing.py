@@ -13,8 +13,10 @@ def check_open(service: Service, local_now: datetime) -> None:
     if not service.hours.is_open(local_now):
         raise Conflict(
             "closed_hours",
-            f"Lĩnh vực {service.name} hiện ngoài giờ lấy số. Giờ làm việc: {service.hours.describe()}.",
-            f"{service.name_en or service.code} is not issuing tickets now (outside opening hours).",
+            f"Lĩnh vực {service.name} hiện ngoài giờ lấy số. "
+            f"Giờ làm việc: {service.hours.describe()}.",
+            f"{service.name_en or service.code} is not issuing tickets now "
+            "(outside opening hours).",
         )
 
 
@@ -25,7 +27,8 @@ def check_cap(service: Service, issued_today: int) -> None:
             "daily_cap_reached",
             f"Lĩnh vực {service.name} đã hết số trong ngày hôm nay "
             f"(tối đa {service.daily_cap} số). Mời quay lại vào ngày làm việc tiếp theo.",
-            f"{service.name_en or service.code} has issued its {service.daily_cap} tickets for today.",
+            f"{service.name_en or service.code} has issued its "
+            f"{service.daily_cap} tickets for today.",
         )
 
 

@@ -55,4 +55,3 @@ def choose_next(
     if not pool:
         return None
     return min(pool, key=lambda t: fifo_key(counter, t))
-

@@ -132,9 +132,7 @@ def find_ticket_by_number(conn: Connection, site: str, day: date, number: str) -
     return _ticket(row) if row else None
 
 
-def queue_heads(
-    conn: Connection, site: str, day: date, services: Sequence[str]
-) -> list[Ticket]:
+def queue_heads(conn: Connection, site: str, day: date, services: Sequence[str]) -> list[Ticket]:
     """For each (service, priority) the first waiting ticket today: the only possible next calls."""
     heads: list[Ticket] = []
     for service in services:
@@ -156,7 +154,9 @@ def queue_heads(
     return heads
 
 
-def waiting_tickets(conn: Connection, site: str, day: date, services: Sequence[str]) -> list[Ticket]:
+def waiting_tickets(
+    conn: Connection, site: str, day: date, services: Sequence[str]
+) -> list[Ticket]:
     """Every ticket waiting today for some services, in queue order."""
     rows = conn.execute(
         select(tickets)
@@ -249,7 +249,7 @@ def active_tickets(conn: Connection, site: str) -> dict[int, Ticket]:
 def call_history(
     conn: Connection, site: str, counter: int, since: datetime, limit: int
 ) -> list[bool]:
-    """Whether each of a counter's latest calls since a moment was a priority ticket, oldest first."""
+    """Whether each of a counter's latest calls since a moment was priority, oldest first."""
     rows = conn.execute(
         select(tickets.c.priority)
         .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
@@ -305,9 +305,7 @@ def recent_calls(conn: Connection, site: str, since: datetime, limit: int) -> li
 
 def ensure_counters(conn: Connection, site: str, numbers: Iterable[int]) -> None:
     """Create state rows for configured counters that have none yet (open)."""
-    existing = set(
-        conn.execute(select(counters.c.number).where(counters.c.site == site)).scalars()
-    )
+    existing = set(conn.execute(select(counters.c.number).where(counters.c.site == site)).scalars())
     rows = [
         {"site": site, "number": n, "state": CounterState.OPEN.value, "updated_at": None}
         for n in numbers

@@ -42,18 +42,24 @@ def body(fields: dict[str, type], required: tuple[str, ...] = ()) -> dict[str, A
         data: Any = {}
     else:
         if request.mimetype not in ("application/json", "") and not request.is_json:
-            raise DomainError("unsupported_media_type", "Dữ liệu phải ở dạng JSON.",
-                              "Send application/json.", ErrorKind.INVALID)  # fmt: skip
+            raise DomainError(
+                "unsupported_media_type",
+                "Dữ liệu phải ở dạng JSON.",
+                "Send application/json.",
+                ErrorKind.INVALID,
+            )
         data = request.get_json(force=True, silent=True)
         if data is None:
             raise Invalid("malformed_json", "Dữ liệu JSON không hợp lệ.", "Malformed JSON body.")
     if not isinstance(data, dict):
-        raise Invalid("invalid_body", "Dữ liệu phải là một đối tượng JSON.",
-                      "The body must be a JSON object.")  # fmt: skip
+        raise Invalid(
+            "invalid_body", "Dữ liệu phải là một đối tượng JSON.", "The body must be a JSON object."
+        )
     for key, value in data.items():
         if key not in fields:
-            raise Invalid("unknown_field", f"Trường không hợp lệ: '{key}'.",
-                          f"Unknown field '{key}'.")  # fmt: skip
+            raise Invalid(
+                "unknown_field", f"Trường không hợp lệ: '{key}'.", f"Unknown field '{key}'."
+            )
         expected = fields[key]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise Invalid(
@@ -167,9 +173,11 @@ def issue() -> ResponseReturnValue:
     data = body({"service": str, "priority": bool}, required=("service",))
     s = site()
     view = desk().issue(
-        data["service"], priority=data.get("priority", False), site_code=s.code,
+        data["service"],
+        priority=data.get("priority", False),
+        site_code=s.code,
         actor=principal().actor,
-    )  # fmt: skip
+    )
     return ticket_response(view, 201)
 
 
@@ -234,7 +242,9 @@ def call_next(number: int) -> ResponseReturnValue:
 def call_specific(number: int) -> ResponseReturnValue:
     """Call a specific ticket by number (today) or id."""
     data = body({"ticket": str}, required=("ticket",))
-    view = desk().call_ticket(number, data["ticket"], site_code=site().code, actor=principal().actor)
+    view = desk().call_ticket(
+        number, data["ticket"], site_code=site().code, actor=principal().actor
+    )
     return ticket_response(view)
 
 
@@ -268,9 +278,11 @@ def no_show(number: int) -> ResponseReturnValue:
     """The called citizen did not come; `requeue` puts the ticket back in the queue."""
     data = body({"requeue": bool})
     view = desk().no_show(
-        number, site_code=site().code, actor=principal().actor,
+        number,
+        site_code=site().code,
+        actor=principal().actor,
         requeue=data.get("requeue", False),
-    )  # fmt: skip
+    )
     return ticket_response(view)
 
 

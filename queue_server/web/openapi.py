@@ -26,11 +26,21 @@ def _body(props: dict[str, Any], required: list[str] | None = None) -> dict[str,
     return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
 
 
-NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"},
-          "description": "Counter number as shown to citizens (Quầy số 3 is 3)."}  # fmt: skip
+NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+    "description": "Counter number as shown to citizens (Quầy số 3 is 3).",
+}
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
-SITE = {"name": "site", "in": "query", "required": False, "schema": {"type": "string"},
-        "description": "Site code; the token's site, else the first configured site."}  # fmt: skip
+SITE = {
+    "name": "site",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Site code; the token's site, else the first configured site.",
+}
 AUTHED = {
     "401": _err("missing or invalid token"),
     "403": _err("role or counter not allowed"),
@@ -67,8 +77,14 @@ def _counter_state(summary: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """Build the document."""
     paths: dict[str, Any] = {
-        "/api/v1/health": {"get": {"summary": "Liveness", "responses": {"200": _ok(
-            "ok", {"type": "object", "properties": {"status": {"const": "ok"}}})}}},  # fmt: skip
+        "/api/v1/health": {
+            "get": {
+                "summary": "Liveness",
+                "responses": {
+                    "200": _ok("ok", {"type": "object", "properties": {"status": {"const": "ok"}}})
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}
         },
@@ -76,16 +92,20 @@ def openapi_document() -> dict[str, Any]:
             "get": {
                 "summary": "The site's services (procedure fields) and whether each is open",
                 "parameters": [SITE],
-                "responses": {"200": _ok("services", {"$ref": "#/components/schemas/Services"}),
-                              "404": _err("unknown site")},  # fmt: skip
+                "responses": {
+                    "200": _ok("services", {"$ref": "#/components/schemas/Services"}),
+                    "404": _err("unknown site"),
+                },
             }
         },
         "/api/v1/queue": {
             "get": {
                 "summary": "SNAPSHOT of the lobby",
                 "parameters": [SITE],
-                "responses": {"200": _ok("snapshot", {"$ref": "#/components/schemas/Snapshot"}),
-                              "404": _err("unknown site")},  # fmt: skip
+                "responses": {
+                    "200": _ok("snapshot", {"$ref": "#/components/schemas/Snapshot"}),
+                    "404": _err("unknown site"),
+                },
             }
         },
         "/api/v1/tickets": {
@@ -130,9 +150,13 @@ def openapi_document() -> dict[str, Any]:
                 "description": "Who: clerk, admin.",
                 "security": [{"bearer": []}],
                 "parameters": [TICKET_ID],
-                "responses": {"200": _ok("the ticket", TICKET_RESP), **AUTHED,
-                              "404": _err("unknown_ticket"), "409": _err("illegal_transition")},
-            }  # fmt: skip
+                "responses": {
+                    "200": _ok("the ticket", TICKET_RESP),
+                    **AUTHED,
+                    "404": _err("unknown_ticket"),
+                    "409": _err("illegal_transition"),
+                },
+            }
         },
         "/api/v1/tickets/{ticket_id}/cancel": {
             "post": {
@@ -140,9 +164,13 @@ def openapi_document() -> dict[str, Any]:
                 "description": "Who: clerk, admin.",
                 "security": [{"bearer": []}],
                 "parameters": [TICKET_ID],
-                "responses": {"200": _ok("the ticket", TICKET_RESP), **AUTHED,
-                              "404": _err("unknown_ticket"), "409": _err("illegal_transition")},
-            }  # fmt: skip
+                "responses": {
+                    "200": _ok("the ticket", TICKET_RESP),
+                    **AUTHED,
+                    "404": _err("unknown_ticket"),
+                    "409": _err("illegal_transition"),
+                },
+            }
         },
         "/api/v1/counters/{number}/call-next": _counter_action(
             "Complete the current ticket, then call the next waiting one (ticket null if none)"
@@ -171,8 +199,10 @@ def openapi_document() -> dict[str, Any]:
             "get": {
                 "summary": "Tickets waiting for this counter's services, in calling order",
                 "parameters": [NUMBER, SITE],
-                "responses": {"200": _ok("tickets", {"type": "object"}),
-                              "404": _err("unknown counter")},  # fmt: skip
+                "responses": {
+                    "200": _ok("tickets", {"type": "object"}),
+                    "404": _err("unknown counter"),
+                },
             }
         },
         "/api/v1/_test/drop-next-event": {
@@ -238,8 +268,9 @@ SCHEMAS: dict[str, Any] = {
     "Ticket": TICKET,
     "TicketResponse": {
         "type": "object",
-        "properties": {"ticket": {"anyOf": [{"$ref": "#/components/schemas/Ticket"},
-                                            {"type": "null"}]}},  # fmt: skip
+        "properties": {
+            "ticket": {"anyOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]}
+        },
     },
     "Services": {
         "type": "object",
@@ -275,11 +306,21 @@ SCHEMAS: dict[str, Any] = {
             "seq": {"type": "integer"},
             "site": {"type": "object"},
             "time": {"type": "string"},
-            "counters": {"type": "array", "items": {"type": "object", "properties": {
-                "number": {"type": "integer"}, "name": {"type": "string"},
-                "state": {"enum": ["open", "paused", "closed"]}, "services": {"type": "array"},
-                "ticket": {"anyOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]},
-            }}},  # fmt: skip
+            "counters": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "number": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "state": {"enum": ["open", "paused", "closed"]},
+                        "services": {"type": "array"},
+                        "ticket": {
+                            "anyOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]
+                        },
+                    },
+                },
+            },
             "waiting": {"type": "object", "additionalProperties": {"type": "integer"}},
             "services": {"type": "array"},
             "recent": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},

@@ -88,7 +88,7 @@ class Broadcaster:
         return snapshot_json(self.desk.snapshot(code), epoch, seq, self.base_url)
 
 
-class DisplayNamespace(Namespace):
+class DisplayNamespace(Namespace):  # type: ignore[misc]
     """Open to anyone: what the lobby TV shows. Snapshot on connect, `sync` on demand."""
 
     def __init__(self, broadcaster: Broadcaster) -> None:

@@ -37,7 +37,9 @@ def ticket_json(
         "counter_name": counter.name if counter else None,
         "status_url": f"{base_url.rstrip('/')}/t/{ticket.id}",
         "site": ticket.site,
-        "transferred_from": ticket.issued_service if ticket.issued_service != ticket.service else None,
+        "transferred_from": ticket.issued_service
+        if ticket.issued_service != ticket.service
+        else None,
     }
 
 
@@ -101,8 +103,6 @@ def snapshot_json(snap: Snapshot, epoch: str, seq: int, base_url: str) -> dict[s
             for v in snap.counters
         ],
         "waiting": snap.waiting,
-        "services": [
-            {"code": s.code, "name": s.name, "name_en": s.name_en} for s in site.services
-        ],
+        "services": [{"code": s.code, "name": s.name, "name_en": s.name_en} for s in site.services],
         "recent": [ticket_json(t, site, base_url) for t in snap.recent],
     }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command: set up and run the whole test suite (lint, types, tests).
+# With CI=true, tests whose service (PostgreSQL, Redis) is missing fail instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dev
+bash scripts/services.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy queue_server audio hardware
+.venv/bin/python -m pytest "$@"
