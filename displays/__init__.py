@@ -1,1 +1,1 @@
-"""What the public sees: lobby TV, counter-top display, kiosk, ticket status page (coming issues)."""
+"""What the public sees: lobby TV, counter-top display, kiosk, ticket status page."""

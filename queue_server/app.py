@@ -9,6 +9,9 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
+from counters import web as counters_web
+from displays import web as displays_web
+
 from .config import Config
 from .desk import QueueDesk
 from .domain.clock import Clock, SystemClock
@@ -68,6 +71,8 @@ def create_app(
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(displays_web.bp)
+    app.register_blueprint(counters_web.bp)
     return app
 
 

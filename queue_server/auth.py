@@ -13,6 +13,7 @@ from .storage.database import Database
 from .storage.schema import tokens
 
 ROLES = ("kiosk", "display", "clerk", "agent", "admin")
+ACTOR_MAX = 64  # ticket_events.actor is VARCHAR(64); PostgreSQL refuses longer
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Principal:
     def actor(self) -> str:
         """How the ticket log names this caller."""
         base = f"{self.role}#{self.token_id}"
-        return f"{base}:{self.name}" if self.name else base
+        return (f"{base}:{self.name}" if self.name else base)[:ACTOR_MAX]
 
 
 def hash_token(token: str) -> str:

@@ -18,7 +18,7 @@ from . import events as ev
 from .config import Config
 from .domain import issuing, lifecycle, routing
 from .domain.clock import Clock
-from .domain.errors import Conflict, Invalid, NotFound
+from .domain.errors import Conflict, NotFound
 from .domain.lifecycle import Action
 from .domain.model import (
     Counter,
@@ -147,6 +147,30 @@ class QueueDesk:
         waiting.sort(key=lambda t: (not t.priority, *routing.fifo_key(counter, t)))
         return [TicketView(t, i) for i, t in enumerate(waiting)]
 
+    def counter_stats(self, site_code: str | None, number: int) -> dict[str, float | int | None]:
+        """Today's figures for one counter: served, no-shows, average handling time."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        now = self.clock.now()
+        with self.db.read() as conn:
+            rows = repo.counter_day_events(
+                conn, site.code, counter.number, self._day_start(site, now)
+            )
+        served = [r for r in rows if r[0] == EventKind.COMPLETED.value]
+        durations = [(at - called).total_seconds() for _, at, called in served if called]
+        return {
+            "served": len(served),
+            "no_show": sum(1 for r in rows if r[0] == EventKind.NO_SHOW.value),
+            "avg_service_seconds": sum(durations) / len(durations) if durations else None,
+        }
+
+    def waiting_counts(self, site_code: str | None = None) -> dict[str, int]:
+        """How many tickets wait today per service (every service listed)."""
+        site = self.site(site_code)
+        with self.db.read() as conn:
+            counts = repo.waiting_counts(conn, site.code, site.local_day(self.clock.now()))
+        return {s.code: counts.get(s.code, 0) for s in site.services}
+
     def snapshot(self, site_code: str | None = None, recent: int = 10) -> Snapshot:
         """Counters with their tickets, waiting counts, and the latest calls."""
         site = self.site(site_code)
@@ -251,7 +275,7 @@ class QueueDesk:
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
             self._require_open(conn, site, counter)
-            ticket = self._find(conn, site, ticket_ref, now)
+            ticket = self._find(conn, site, ticket_ref, now, counter)
             if ticket.service not in counter.services:
                 raise Conflict(
                     "wrong_counter",
@@ -459,9 +483,28 @@ class QueueDesk:
                 f"Counter {counter.number} is {state.value}; resume it before calling.",
             )
 
-    def _find(self, conn: Connection, site: Site, ref: str, now: datetime) -> Ticket:
-        ticket = repo.find_ticket_by_number(conn, site.code, site.local_day(now), ref.upper())
-        if ticket is None:
+    def _find(
+        self, conn: Connection, site: Site, ref: str, now: datetime, counter: Counter
+    ) -> Ticket:
+        """A ticket by printed number today, by digits alone for the counter's fields, or by id."""
+        day = site.local_day(now)
+        ref = ref.strip()
+        ticket = repo.find_ticket_by_number(conn, site.code, day, ref.upper())
+        if ticket is None and ref.isdigit():
+            # A keypad cannot type "A": 12 means A012 (or B012...) among this counter's fields.
+            for code in counter.services:
+                fmt = site.services_by_code[code].number_format
+                value = int(ref)
+                if fmt.start <= value <= fmt.end:
+                    number = f"{fmt.prefix}{value:0{fmt.digits}d}"
+                    found = repo.find_ticket_by_number(conn, site.code, day, number)
+                    if found is not None and (
+                        ticket is None or found.status is TicketStatus.WAITING
+                    ):
+                        ticket = found
+                        if found.status is TicketStatus.WAITING:
+                            break
+        if ticket is None and len(ref) >= 16:
             found = repo.get_ticket(conn, ref)
             ticket = found if found is not None and found.site == site.code else None
         if ticket is None:

@@ -118,12 +118,16 @@ def append_events(conn: Connection, site: str, events: Iterable[TicketEvent]) ->
 
 def get_ticket(conn: Connection, ticket_id: str) -> Ticket | None:
     """A ticket by id."""
+    if "\x00" in ticket_id:  # no id has one, and PostgreSQL rejects NUL in text
+        return None
     row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
     return _ticket(row) if row else None
 
 
 def find_ticket_by_number(conn: Connection, site: str, day: date, number: str) -> Ticket | None:
     """Today's ticket with a printed number."""
+    if "\x00" in number:  # no number has one, and PostgreSQL rejects NUL in text
+        return None
     row = conn.execute(
         select(tickets).where(
             tickets.c.site == site, tickets.c.day == day, tickets.c.number == number
@@ -263,6 +267,23 @@ def call_history(
         .limit(limit)
     ).all()
     return [bool(r[0]) for r in reversed(rows)]
+
+
+def counter_day_events(
+    conn: Connection, site: str, counter: int, since: datetime
+) -> list[tuple[str, datetime, datetime | None]]:
+    """(kind, at, ticket's called_at) of a counter's completions and no-shows since a moment."""
+    rows = conn.execute(
+        select(ticket_events.c.kind, ticket_events.c.at, tickets.c.called_at)
+        .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
+        .where(
+            ticket_events.c.site == site,
+            ticket_events.c.counter == counter,
+            ticket_events.c.kind.in_(["completed", "no_show"]),
+            ticket_events.c.at >= since,
+        )
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def ticket_events_of(conn: Connection, ticket_id: str) -> list[TicketEvent]:

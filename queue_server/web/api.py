@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -48,7 +49,12 @@ def body(fields: dict[str, type], required: tuple[str, ...] = ()) -> dict[str, A
                 "Send application/json.",
                 ErrorKind.INVALID,
             )
-        data = request.get_json(force=True, silent=True)
+        try:
+            data = request.get_json(force=True, silent=True)
+            # Lone surrogates ("\ud800") parse but can be neither stored nor echoed as UTF-8.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (RecursionError, UnicodeEncodeError):  # [[[[... within the size limit
+            data = None
         if data is None:
             raise Invalid("malformed_json", "Dữ liệu JSON không hợp lệ.", "Malformed JSON body.")
     if not isinstance(data, dict):
@@ -338,11 +344,29 @@ def waiting(number: int) -> ResponseReturnValue:
     return jsonify({"tickets": [view_json(v, s, base_url()) for v in views]})
 
 
-@bp.post("/_test/drop-next-event")
-def drop_next_event() -> ResponseReturnValue:
-    """Test hook (MOTCUA_TEST_HOOKS=1 only): lose the next display event on purpose."""
+@bp.get("/counters/<int:number>/stats")
+@requires(*COUNTER_ROLES)
+def counter_stats(number: int) -> ResponseReturnValue:
+    """Today's figures for the counter (served, no-shows, average handling seconds)."""
+    return jsonify(desk().counter_stats(site().code, number))
+
+
+def _test_hooks() -> Any:
     ext = current_app.extensions["motcua"]
     if not ext.config.server.test_hooks:
         raise DomainError("not_found", "Không tìm thấy.", "Not found.", ErrorKind.NOT_FOUND)
-    ext.broadcaster.drop_next(1)
+    return ext
+
+
+@bp.post("/_test/drop-next-event")
+def drop_next_event() -> ResponseReturnValue:
+    """Test hook (MOTCUA_TEST_HOOKS=1 only): lose the next display event on purpose."""
+    _test_hooks().broadcaster.drop_next(1)
     return jsonify({"dropping": 1})
+
+
+@bp.post("/_test/disconnect-displays")
+def disconnect_displays() -> ResponseReturnValue:
+    """Test hook (MOTCUA_TEST_HOOKS=1 only): the server drops every /display connection."""
+    count = _test_hooks().broadcaster.disconnect_all()
+    return jsonify({"disconnected": count})

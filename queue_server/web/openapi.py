@@ -59,6 +59,7 @@ def _counter_action(summary: str, body: dict[str, Any] | None = None) -> dict[st
             **AUTHED,
             "404": _err("unknown counter, service or ticket"),
             "409": _err("illegal transition, no current ticket, counter paused or closed"),
+            "413": _err("body too large"),
         },
     }
     if body:
@@ -152,9 +153,11 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [TICKET_ID],
                 "responses": {
                     "200": _ok("the ticket", TICKET_RESP),
+                    "400": _err("malformed body"),
                     **AUTHED,
                     "404": _err("unknown_ticket"),
                     "409": _err("illegal_transition"),
+                    "413": _err("body too large"),
                 },
             }
         },
@@ -166,9 +169,11 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [TICKET_ID],
                 "responses": {
                     "200": _ok("the ticket", TICKET_RESP),
+                    "400": _err("malformed body"),
                     **AUTHED,
                     "404": _err("unknown_ticket"),
                     "409": _err("illegal_transition"),
+                    "413": _err("body too large"),
                 },
             }
         },
@@ -203,6 +208,26 @@ def openapi_document() -> dict[str, Any]:
                     "200": _ok("tickets", {"type": "object"}),
                     "404": _err("unknown counter"),
                 },
+            }
+        },
+        "/api/v1/counters/{number}/stats": {
+            "get": {
+                "summary": "Today's figures for the counter: served, no_show, avg_service_seconds",
+                "description": f"Who: {COUNTER_ROLES}.",
+                "security": [{"bearer": []}],
+                "parameters": [NUMBER, SITE],
+                "responses": {
+                    "200": _ok("figures", {"type": "object"}),
+                    **AUTHED,
+                    "404": _err("unknown counter"),
+                },
+            }
+        },
+        "/api/v1/_test/disconnect-displays": {
+            "post": {
+                "summary": "Test hook: the server drops every /display connection "
+                "(only with MOTCUA_TEST_HOOKS)",
+                "responses": {"200": {"description": "done"}, "404": _err("hooks disabled")},
             }
         },
         "/api/v1/_test/drop-next-event": {

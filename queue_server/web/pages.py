@@ -10,6 +10,12 @@ from ..domain.model import COUNTER_STATE_VI, STATUS_VI
 bp = Blueprint("pages", __name__, template_folder="templates")
 
 
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """No icon; answer quietly instead of a 404 in every screen's console."""
+    return "", 204
+
+
 @bp.get("/")
 def home() -> ResponseReturnValue:
     """The centre's state at a glance: counters, their tickets, waiting per field."""

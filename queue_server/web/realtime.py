@@ -60,6 +60,8 @@ class Broadcaster:
             body["counter"] = counter_ref(event.counter)
         if event.previous_service is not None:
             body["from"] = event.previous_service
+        if event.ticket is not None:
+            body["waiting"] = self.desk.waiting_counts(event.site)
         return body
 
     def on_event(self, event: DeskEvent) -> None:
@@ -80,6 +82,18 @@ class Broadcaster:
         """Test hook: skip emitting the next events (their seq is still consumed)."""
         with self._lock:
             self._drop_next += count
+
+    def disconnect_all(self) -> int:
+        """Test hook: close every /display connection from the server side."""
+        server = self.socketio.server
+        sids = (
+            [sid for sid, _ in server.manager.get_participants(DISPLAY_NAMESPACE, None)]
+            if DISPLAY_NAMESPACE in server.manager.rooms
+            else []
+        )
+        for sid in sids:
+            server.disconnect(sid, namespace=DISPLAY_NAMESPACE)
+        return len(sids)
 
     def snapshot(self, site: str | None) -> dict[str, Any]:
         """SNAPSHOT with the seq read before the state, so no change can fall between."""
@@ -106,7 +120,8 @@ class DisplayNamespace(Namespace):  # type: ignore[misc]
         except Exception:
             return False
         join_room(site_room(site))
-        self.emit("snapshot", self.broadcaster.snapshot(site), to=request.sid)  # type: ignore[attr-defined]
+        # Flask-SocketIO's Namespace.emit takes room=, not to= (to= raised TypeError).
+        self.emit("snapshot", self.broadcaster.snapshot(site), room=request.sid)  # type: ignore[attr-defined]
         return True
 
     def on_sync(self, data: Any = None) -> dict[str, Any]:

@@ -1,0 +1,62 @@
+// Counter-top display: the number this counter serves, "Tạm dừng" while paused.
+import { LiveQueue } from "./live.js";
+
+const T = {
+  vi: { serving: "Đang phục vụ số", paused: "Tạm dừng", closed: "Đóng", online: "Đã kết nối", offline: "Mất kết nối", idle: "Mời công dân" },
+  en: { serving: "Now serving", paused: "Paused", closed: "Closed", online: "Connected", offline: "Disconnected", idle: "Next please" },
+};
+const body = document.body;
+const lang = body.dataset.lang === "en" ? "en" : "vi";
+const t = (k) => T[lang][k];
+const number = Number(body.dataset.counter);
+let counter = null;
+
+function render() {
+  if (!counter) return;
+  const tk = counter.ticket;
+  body.classList.toggle("paused", counter.state === "paused");
+  body.classList.toggle("closed", counter.state === "closed");
+  const label = document.getElementById("cd-label");
+  const num = document.getElementById("cd-number");
+  const field = document.getElementById("cd-field");
+  if (counter.state !== "open") {
+    label.textContent = tk ? `${t("serving")} ${tk.number}` : "";
+    num.textContent = t(counter.state);
+    field.textContent = "";
+    return;
+  }
+  label.textContent = tk ? t("serving") : t("idle");
+  num.textContent = tk ? tk.number : "—";
+  field.textContent = tk ? tk.service_name : "";
+}
+
+function onSnapshot(snap) {
+  counter = snap.counters.find((c) => c.number === number) || null;
+  body.dataset.seq = snap.seq;
+  render();
+}
+
+function onEvent(name, p) {
+  body.dataset.seq = p.seq;
+  if (!counter) return;
+  if (name === "counter.state" && p.counter.number === number) {
+    counter.state = p.counter.state;
+  } else if (name === "ticket.called" && p.ticket.counter === number) {
+    counter.ticket = p.ticket;
+    body.classList.remove("flash"); void body.offsetWidth; body.classList.add("flash");
+  } else if (p.ticket && counter.ticket && counter.ticket.id === p.ticket.id) {
+    counter.ticket = ["called", "serving"].includes(p.ticket.status) ? p.ticket : null;
+  }
+  render();
+}
+
+function onStatus(s) {
+  const conn = document.getElementById("conn");
+  conn.textContent = t(s);
+  conn.classList.toggle("offline", s === "offline");
+  body.dataset.conn = s;
+}
+
+const live = new LiveQueue({ site: body.dataset.site, onSnapshot, onEvent, onStatus });
+window.motcuaCounter = { live };
+live.start();

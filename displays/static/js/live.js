@@ -1,0 +1,136 @@
+// LiveQueue: the one realtime client every screen uses.
+//
+// Socket.IO delivers at most once, so: a snapshot on every connect, epoch + seq on
+// every event, a `sync` on a gap or a new epoch, a manual reconnect after an
+// `io server disconnect`, and polling of /api/v1/queue only while disconnected.
+// Handlers are registered once per socket, so a screen left running for days
+// does not pile up listeners.
+
+export const EVENTS = [
+  "ticket.issued", "ticket.called", "ticket.started", "ticket.completed",
+  "ticket.no_show", "ticket.transferred", "ticket.returned", "ticket.cancelled",
+  "counter.state",
+];
+
+export class LiveQueue {
+  constructor({ site = null, onSnapshot, onEvent, onStatus, pollMs = 5000 }) {
+    this.site = site;
+    this.onSnapshot = onSnapshot || (() => {});
+    this.onEvent = onEvent || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.pollMs = pollMs;
+    this.epoch = null;
+    this.seq = 0;
+    this.pollTimer = null;
+    this.syncing = false;
+    this.stats = { events: 0, gaps: 0, resyncs: 0, snapshots: 0, reconnects: 0 };
+  }
+
+  start() {
+    const io = window.io;
+    this.socket = io("/display", {
+      transports: ["websocket", "polling"],
+      auth: this.site ? { site: this.site } : {},
+      reconnection: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      timeout: 5000,
+    });
+    this.socket.on("connect", () => {
+      this.stopPolling();
+      this.onStatus("online");
+    });
+    this.socket.on("disconnect", (reason) => {
+      this.onStatus("offline");
+      this.startPolling();
+      // After a server-side disconnect the client does not reconnect by itself.
+      if (reason === "io server disconnect") {
+        this.stats.reconnects += 1;
+        setTimeout(() => this.socket.connect(), 500);
+      }
+    });
+    this.socket.io.on("reconnect", () => { this.stats.reconnects += 1; });
+    this.socket.on("snapshot", (snap) => this.applySnapshot(snap));
+    for (const name of EVENTS) {
+      this.socket.on(name, (payload) => this.handle(name, payload));
+    }
+  }
+
+  applySnapshot(snap) {
+    if (!snap || snap.error || typeof snap.seq !== "number") return;
+    this.epoch = snap.epoch;
+    this.seq = snap.seq;
+    this.stats.snapshots += 1;
+    this.onSnapshot(snap);
+  }
+
+  handle(name, payload) {
+    if (payload.epoch === this.epoch && payload.seq <= this.seq) return; // already in state
+    if (payload.epoch !== this.epoch || payload.seq !== this.seq + 1) {
+      this.stats.gaps += 1;
+      this.resync();
+      return;
+    }
+    this.seq = payload.seq;
+    this.stats.events += 1;
+    this.onEvent(name, payload);
+  }
+
+  resync() {
+    if (this.syncing || !this.socket.connected) return;
+    this.syncing = true;
+    this.stats.resyncs += 1;
+    this.socket.timeout(5000).emit("sync", this.site ? { site: this.site } : {}, (err, snap) => {
+      this.syncing = false;
+      if (err) { this.poll(); return; }
+      this.applySnapshot(snap);
+    });
+  }
+
+  startPolling() {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(() => this.poll(), this.pollMs);
+  }
+
+  stopPolling() {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  async poll() {
+    try {
+      const q = this.site ? `?site=${encodeURIComponent(this.site)}` : "";
+      const res = await fetch(`/api/v1/queue${q}`, { cache: "no-store" });
+      if (res.ok) this.applySnapshot(await res.json());
+    } catch (_) { /* still offline; the indicator says so */ }
+  }
+}
+
+// Clock text in the centre's time zone, e.g. "Thứ Năm, 26/11/2026 · 09:05:12".
+const WEEKDAYS_VI = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+const WEEKDAYS_EN = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const WEEKDAY_INDEX = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+export function clockText(date, lang = "vi", timeZone = "Asia/Ho_Chi_Minh") {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone, weekday: "short", day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(date).map((p) => [p.type, p.value]));
+  const day = (lang === "en" ? WEEKDAYS_EN : WEEKDAYS_VI)[WEEKDAY_INDEX[parts.weekday]];
+  return `${day}, ${parts.day}/${parts.month}/${parts.year} · ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+// Build DOM with text only: names from configuration are never parsed as HTML.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}

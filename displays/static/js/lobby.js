@@ -1,0 +1,169 @@
+// Lobby TV: newest call, counters, recent calls, waiting per field.
+import { LiveQueue, clockText, el } from "./live.js";
+
+const T = {
+  vi: {
+    subtitle: "Hệ thống xếp hàng tự động", invite: "Mời công dân có số", goto: "đến",
+    counters: "Quầy đang phục vụ", recent: "Số đã gọi", waiting: "Số người đang chờ",
+    online: "Đã kết nối", offline: "Mất kết nối", paused: "Tạm dừng", closed: "Đóng",
+    called: "Đang mời", serving: "Đang phục vụ", done: "Đã phục vụ", no_show: "Không có mặt",
+    waiting_st: "Chờ lại", cancelled: "Đã hủy", priority: "Ưu tiên",
+  },
+  en: {
+    subtitle: "Queue management system", invite: "Now serving number", goto: "please go to",
+    counters: "Counters", recent: "Recent calls", waiting: "People waiting",
+    online: "Connected", offline: "Disconnected", paused: "Paused", closed: "Closed",
+    called: "Calling", serving: "Serving", done: "Served", no_show: "Not present",
+    waiting_st: "Waiting again", cancelled: "Cancelled", priority: "Priority",
+  },
+};
+
+const body = document.body;
+const lang = body.dataset.lang === "en" ? "en" : "vi";
+const t = (k) => T[lang][k] ?? k;
+const params = new URLSearchParams(location.search);
+const onlyCounters = new Set((params.get("counters") || "").split(",").filter(Boolean).map(Number));
+const onlyServices = new Set((params.get("services") || "").split(",").filter(Boolean));
+const RECENT_MAX = 10;
+
+const state = { counters: new Map(), recent: [], waiting: {}, services: [], current: null };
+
+for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+
+function counterVisible(c) {
+  if (!c) return false;
+  if (onlyCounters.size && !onlyCounters.has(c.number)) return false;
+  if (onlyServices.size && !c.services.some((s) => onlyServices.has(s))) return false;
+  return true;
+}
+
+function serviceVisible(code) {
+  return !onlyServices.size || onlyServices.has(code);
+}
+
+function callVisible(ticket) {
+  return ticket && ticket.counter != null && counterVisible(state.counters.get(ticket.counter)) &&
+    serviceVisible(ticket.service);
+}
+
+function renderNow() {
+  const tk = state.current;
+  const c = tk ? state.counters.get(tk.counter) : null;
+  document.getElementById("now-number").textContent = tk ? tk.number : "—";
+  document.getElementById("now-counter").textContent = c ? c.name : "";
+  document.getElementById("now-field").textContent = tk ? tk.service_name : "";
+  document.getElementById("now-caption").textContent = state.caption || "";
+}
+
+function renderTiles() {
+  const tiles = document.getElementById("tiles");
+  const visible = [...state.counters.values()].filter(counterVisible);
+  tiles.style.setProperty("--cols", visible.length > 12 ? 5 : visible.length > 6 ? 4 : 3);
+  tiles.replaceChildren(...visible.map((c) => {
+    const tk = c.ticket;
+    const stateText = c.state === "paused" ? t("paused") : c.state === "closed" ? t("closed") : "";
+    return el("div", { class: `tile ${c.state}${state.current && tk && tk.id === state.current.id ? " fresh" : ""}`,
+      dataset: { counter: String(c.number) } },
+      el("div", { class: "cname" }, c.name),
+      el("div", { class: "cnum" }, tk ? tk.number : "—"),
+      el("div", { class: "cstate" }, stateText || (tk ? tk.service_name : "")));
+  }));
+}
+
+function statusText(tk) {
+  return tk.status === "waiting" ? t("waiting_st") : t(tk.status);
+}
+
+function renderRecent() {
+  const list = document.getElementById("recent");
+  const items = state.recent.filter(callVisible).slice(0, RECENT_MAX);
+  list.replaceChildren(...items.map((tk) => {
+    const c = state.counters.get(tk.counter);
+    return el("li", { dataset: { ticket: tk.id } },
+      el("span", { class: "rnum" }, tk.number),
+      el("span", { class: "rctr" }, c ? c.name : ""),
+      el("span", { class: `rst st-${tk.status}` }, statusText(tk)));
+  }));
+}
+
+function renderWaiting() {
+  const list = document.getElementById("waiting");
+  list.replaceChildren(...state.services.filter((s) => serviceVisible(s.code)).map((s) =>
+    el("li", { dataset: { service: s.code } },
+      el("span", { class: "wname" }, lang === "en" && s.name_en ? s.name_en : s.name),
+      el("span", { class: "wcount" }, state.waiting[s.code] ?? 0))));
+}
+
+function renderAll() {
+  renderNow(); renderTiles(); renderRecent(); renderWaiting();
+}
+
+function flash() {
+  const now = document.getElementById("now");
+  now.classList.remove("flash");
+  void now.offsetWidth; // restart the animation
+  now.classList.add("flash");
+}
+
+function remember(tk) {
+  // Keep the recent list as "called tickets, newest call first", updated in place.
+  const i = state.recent.findIndex((r) => r.id === tk.id);
+  if (i >= 0) state.recent[i] = tk;
+}
+
+function onSnapshot(snap) {
+  state.counters = new Map(snap.counters.map((c) => [c.number, c]));
+  state.recent = snap.recent.slice(0, 30);
+  state.waiting = snap.waiting;
+  state.services = snap.services;
+  state.current = state.recent.find(callVisible) || null;
+  if (state.current && !["called", "serving"].includes(state.current.status)) state.current = null;
+  if (snap.site && snap.site.notice !== undefined) document.getElementById("notice").textContent = snap.site.notice;
+  body.dataset.seq = snap.seq;
+  body.dataset.epoch = snap.epoch;
+  renderAll();
+}
+
+function onEvent(name, p) {
+  body.dataset.seq = p.seq;
+  if (p.waiting) state.waiting = p.waiting;
+  const tk = p.ticket;
+  if (name === "counter.state") {
+    const c = state.counters.get(p.counter.number);
+    if (c) c.state = p.counter.state;
+  } else if (name === "ticket.called") {
+    const c = state.counters.get(tk.counter);
+    if (c) c.ticket = tk;
+    state.recent = [tk, ...state.recent.filter((r) => r.id !== tk.id)].slice(0, 30);
+    if (callVisible(tk)) {
+      state.current = tk;
+      state.caption = lang === "en" ? p.announcement.text_en : p.announcement.text;
+      flash();
+      window.dispatchEvent(new CustomEvent("motcua:call", { detail: p }));
+    }
+  } else if (tk) {
+    for (const c of state.counters.values()) {
+      if (c.ticket && c.ticket.id === tk.id) c.ticket = ["called", "serving"].includes(tk.status) ? tk : null;
+    }
+    remember(tk);
+    if (state.current && state.current.id === tk.id && !["called", "serving"].includes(tk.status)) {
+      state.current = { ...tk, counter: state.current.counter };
+    }
+  }
+  renderAll();
+}
+
+function onStatus(s) {
+  const conn = document.getElementById("conn");
+  conn.textContent = t(s);
+  conn.classList.toggle("offline", s === "offline");
+  body.dataset.conn = s;
+}
+
+const live = new LiveQueue({ site: body.dataset.site, onSnapshot, onEvent, onStatus });
+window.motcuaLobby = { live, state };
+live.start();
+
+function tick() { document.getElementById("clock").textContent = clockText(new Date(), lang, body.dataset.tz); }
+tick();
+setInterval(tick, 1000);

@@ -1,0 +1,73 @@
+"""Public screens: the lobby TV and the counter-top display, plus their local assets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask.typing import ResponseReturnValue
+
+bp = Blueprint(
+    "displays",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/displays",
+)
+
+FONT_RE = re.compile(r"^BeVietnamPro-[A-Za-z]+\.ttf$")
+VENDOR = {
+    "socket.io.min.js": ("socket.io-client", "dist/socket.io.min.js"),
+    "socket.io.min.js.map": ("socket.io-client", "dist/socket.io.min.js.map"),
+}
+
+
+def node_modules() -> Path:
+    """Where `npm ci` put the front-end libraries (the repository root by default)."""
+    configured = current_app.config.get("MOTCUA_NODE_MODULES")
+    return Path(configured) if configured else Path(__file__).resolve().parents[1] / "node_modules"
+
+
+def _lang() -> str:
+    return "en" if request.args.get("lang") == "en" else "vi"
+
+
+@bp.get("/display")
+def lobby() -> ResponseReturnValue:
+    """The lobby TV. ?counters=1,2&services=HT,CT choose a subset; ?lang=en; ?site=CODE."""
+    desk = current_app.extensions["motcua"].desk
+    site = desk.site(request.args.get("site"))
+    return render_template("lobby.html", site=site, lang=_lang())
+
+
+@bp.get("/display/counter/<int:number>")
+def counter_display(number: int) -> ResponseReturnValue:
+    """The display above one counter."""
+    desk = current_app.extensions["motcua"].desk
+    site = desk.site(request.args.get("site"))
+    counter = desk.counter(site, number)
+    return render_template("counter_display.html", site=site, counter=counter, lang=_lang())
+
+
+@bp.get("/fonts/<name>")
+def font(name: str) -> ResponseReturnValue:
+    """Be Vietnam Pro, installed from PyPI (fontpkg-be-vietnam-pro), served locally."""
+    import fontpkg_be_vietnam_pro
+
+    if not FONT_RE.match(name):
+        abort(404)
+    resp = send_from_directory(fontpkg_be_vietnam_pro.ROOT / "files", name, max_age=86400)
+    return resp
+
+
+@bp.get("/vendor/<name>")
+def vendor(name: str) -> ResponseReturnValue:
+    """Front-end libraries installed from npm with a lockfile; never committed, never a CDN."""
+    if name not in VENDOR:
+        abort(404)
+    package, path = VENDOR[name]
+    folder = node_modules() / package
+    if not (folder / path).exists():
+        abort(404, description="run scripts/setup.sh (npm ci) to install front-end libraries")
+    return send_from_directory(folder, path, max_age=3600)
