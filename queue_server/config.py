@@ -233,6 +233,11 @@ def _server_settings(
         if overrides.get(s.name) is not None:
             value = overrides[s.name]
         values[s.name] = value
+        if isinstance(s.default, bool) and not isinstance(value, bool):
+            # A string here would be truthy: test_hooks = "no" must not switch hooks on.
+            raise ConfigError(v.source, f"server.{s.name}", "must be true or false")
+        if s.parse is str and value is not None and not isinstance(value, str):
+            raise ConfigError(v.source, f"server.{s.name}", "must be a string")
     if values["async_mode"] not in ASYNC_MODES:
         raise ConfigError(v.source, "server.async_mode", f"must be one of {', '.join(ASYNC_MODES)}")
     if str(values["sqlite_synchronous"]).upper() not in ("FULL", "NORMAL", "EXTRA"):
@@ -382,7 +387,10 @@ def _hours(v: _Validator, raw: Any, key: str) -> Hours:
                 raise v.fail(f"{key}.{day}", "sessions must be in order and not overlap")
         week.append(sessions)
     closed: set[date] = set()
-    for i, d in enumerate(raw.get("closed_dates", [])):
+    closed_raw = raw.get("closed_dates", [])
+    if not isinstance(closed_raw, list):
+        raise v.fail(f"{key}.closed_dates", "must be a list of dates ([2026-01-01, 2026-04-30])")
+    for i, d in enumerate(closed_raw):
         if not isinstance(d, date):
             raise v.fail(f"{key}.closed_dates[{i}]", "must be a date (2026-01-01)")
         closed.add(d)
@@ -482,8 +490,9 @@ def _check_services_distinct(v: _Validator, services: tuple[Service, ...], key: 
             if a.code == b.code:
                 raise v.fail(f"{key}.services[{i}].code", f"duplicate service code {a.code!r}")
             fa, fb = a.number_format, b.number_format
-            same_shape = fa.prefix == fb.prefix and fa.digits == fb.digits
-            if same_shape and fa.start <= fb.end and fb.start <= fa.end:
+            # Same prefix and overlapping values clash even with other widths: A001 and
+            # A0001 are printed differently but announced alike ("a một").
+            if fa.prefix == fb.prefix and fa.start <= fb.end and fb.start <= fa.end:
                 raise v.fail(
                     f"{key}.services[{i}]",
                     f"numbers {fa.prefix}{fa.start}-{fa.end} overlap those of "

@@ -44,21 +44,39 @@ def demo_tokens(ext: Any) -> dict[str, str]:
 
 
 def demo_links(ext: Any, base: str) -> list[tuple[str, str]]:
-    """What `motcua run` prints: every page to open and, in demo mode, the tokens to use."""
+    """What `motcua run` prints: every page to open and, in demo mode, the sign-in it needs."""
+    site = ext.config.default_site
+    tokens = demo_tokens(ext) if ext.config.demo else {}
     links = [
+        ("Màn hình sảnh / lobby display", f"{base}/display"),
+        ("Màn hình sảnh (tiếng Anh) / lobby in English", f"{base}/display?lang=en"),
+    ]
+    for c in site.counters:
+        links.append(
+            (
+                f"Màn hình {c.name} / counter display {c.number}",
+                f"{base}/display/counter/{c.number}",
+            )
+        )
+    for c in site.counters:
+        sign_in = f"?token={tokens[f'clerk-{c.number}']}" if tokens else ""
+        links.append(
+            (
+                f"Bàn làm việc {c.name} / clerk console {c.number}",
+                f"{base}/counter/{c.number}{sign_in}",
+            )
+        )
+    links += [
         ("Tổng quan / overview", f"{base}/"),
         ("API (OpenAPI)", f"{base}/api/v1/openapi.json"),
-        ("Hàng chờ / queue snapshot", f"{base}/api/v1/queue"),
     ]
-    if not ext.config.demo:
+    if not tokens:
+        links.append(
+            ("Mã đăng nhập / sign-in codes", "motcua token create --role clerk --counter N")
+        )
         return links
-    tokens = demo_tokens(ext)
     links.append(("Mã kiosk / kiosk token", tokens["kiosk"]))
     links.append(("Mã quản trị / admin token", tokens["admin"]))
-    for c in ext.config.default_site.counters:
-        links.append(
-            (f"Mã {c.name} / clerk token, counter {c.number}", tokens[f"clerk-{c.number}"])
-        )
     links.append(
         (
             "Thử lấy số / try it",

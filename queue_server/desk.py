@@ -490,7 +490,8 @@ class QueueDesk:
         day = site.local_day(now)
         ref = ref.strip()
         ticket = repo.find_ticket_by_number(conn, site.code, day, ref.upper())
-        if ticket is None and ref.isdigit():
+        # ASCII digits only ("²".isdigit() is true but int() refuses it), and few enough for int().
+        if ticket is None and ref.isascii() and ref.isdigit() and len(ref) <= 9:
             # A keypad cannot type "A": 12 means A012 (or B012...) among this counter's fields.
             for code in counter.services:
                 fmt = site.services_by_code[code].number_format
@@ -505,8 +506,10 @@ class QueueDesk:
                         if found.status is TicketStatus.WAITING:
                             break
         if ticket is None and len(ref) >= 16:
+            # by id too, only today's tickets: earlier days' queues are closed
             found = repo.get_ticket(conn, ref)
-            ticket = found if found is not None and found.site == site.code else None
+            today = found is not None and found.site == site.code and found.day == day
+            ticket = found if today else None
         if ticket is None:
             raise NotFound(
                 "unknown_ticket",

@@ -14,5 +14,25 @@ fi
 extras=""
 [ "${1:-}" = "dev" ] && extras="[dev]"
 # requirements.lock pins every transitive dependency; pyproject pins the direct ones.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -c requirements.lock -e ".${extras}"
+stamp=".venv/.motcua-setup-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)${extras}"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -c requirements.lock -e ".${extras}" 2>&1 | grep -v -e "^WARNING: Location" >&2 || true
+  .venv/bin/python -c "import queue_server, flask_socketio" # fail here if the install failed
+  rm -f .venv/.motcua-setup-* && touch "$stamp"
+fi
+
+# Front-end libraries (socket.io-client) from the npm registry, pinned by package-lock.json,
+# served locally by the app: centres often run without internet.
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "setup: npm is needed for the screens' front-end libraries (install Node.js)" >&2
+    exit 1
+  fi
+fi
+if [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ] || \
+   [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --silent
+fi

@@ -121,7 +121,9 @@ def test_ahead_counts(desk: QueueDesk, clock: FakeClock) -> None:
 # -- routing through the desk -----------------------------------------------------------
 
 
-def test_call_next_across_counters_serving_several_fields(desk: QueueDesk, clock: FakeClock) -> None:
+def test_call_next_across_counters_serving_several_fields(
+    desk: QueueDesk, clock: FakeClock
+) -> None:
     ct = issue_many(desk, clock, "nn", "CT")
     ht = issue_many(desk, clock, "nn", "HT")
     dd = issue_many(desk, clock, "nn", "DD")
@@ -234,6 +236,21 @@ def test_call_ticket_by_number_and_by_id(desk: QueueDesk, clock: FakeClock) -> N
     assert desk.get(c.id).ticket.status is S.DONE  # finished by the next call
     called = desk.history(c.id)[1]
     assert (called.kind, called.counter, called.actor) == (E.CALLED, 1, "clerk-a")
+
+
+def test_call_ticket_completes_the_counters_previous_ticket(
+    desk: QueueDesk, clock: FakeClock
+) -> None:
+    a, _b, c = issue_many(desk, clock, "nnn")
+    desk.call_next(1)
+    events = listen(desk)
+    assert desk.call_ticket(1, c.number).ticket.id == c.id
+    assert desk.get(a.id).ticket.status is S.DONE
+    assert [(e.name, e.ticket.id) for e in events] == [
+        ("ticket.completed", a.id),
+        ("ticket.called", c.id),
+    ]
+    assert current(desk, 1).id == c.id
 
 
 def test_call_ticket_numeric_block(desk: QueueDesk) -> None:
@@ -366,11 +383,16 @@ def test_no_show_with_requeue(desk: QueueDesk, clock: FakeClock) -> None:
     assert view.ahead == 0  # keeps its place by default
     assert [e.name for e in events] == ["ticket.no_show", "ticket.returned"]
     assert [e.kind for e in desk.history(a.id)] == [E.ISSUED, E.CALLED, E.NO_SHOW, E.RETURNED]
-    assert desk.call_next(2).ticket.id == a.id
+    assert desk.get(b.id).ahead == 1
+    assert [desk.call_next(2).ticket.id for _ in range(3)] == [a.id, b.id, c.id]
 
 
-def test_requeue_to_the_back_when_configured(tmp_path: Path, db: Database, clock: FakeClock) -> None:
-    text = centre_text().replace('hours = "always"\n', 'hours = "always"\nreturn_keeps_place = false\n', 1)
+def test_requeue_to_the_back_when_configured(
+    tmp_path: Path, db: Database, clock: FakeClock
+) -> None:
+    text = centre_text().replace(
+        'hours = "always"\n', 'hours = "always"\nreturn_keeps_place = false\n', 1
+    )
     desk = own_desk(tmp_path, db, clock, text)
     a, b, c = issue_many(desk, clock, "nnn")
     desk.call_next(1)
@@ -446,7 +468,12 @@ def test_transfer_keeps_number_and_place(desk: QueueDesk, clock: FakeClock) -> N
     assert current(desk, 1) is None
     assert [(e.name, e.previous_service) for e in events] == [("ticket.transferred", "HT")]
     last = desk.history(ht.id)[-1]
-    assert (last.kind, last.counter, last.actor, last.service) == (E.TRANSFERRED, 1, "clerk-a", "CT")
+    assert (last.kind, last.counter, last.actor, last.service) == (
+        E.TRANSFERRED,
+        1,
+        "clerk-a",
+        "CT",
+    )
     assert desk.get(ct[0].id).ahead == 1
     # counter 3 does not serve CT; counter 2 calls the transferred ticket first
     assert desk.call_next(3) is None
@@ -454,7 +481,9 @@ def test_transfer_keeps_number_and_place(desk: QueueDesk, clock: FakeClock) -> N
     assert desk.waiting_for(None, 2) == []
 
 
-def test_transfer_to_the_back_when_configured(tmp_path: Path, db: Database, clock: FakeClock) -> None:
+def test_transfer_to_the_back_when_configured(
+    tmp_path: Path, db: Database, clock: FakeClock
+) -> None:
     text = centre_text().replace(
         'hours = "always"\n', 'hours = "always"\ntransfer_keeps_issue_time = false\n', 1
     )

@@ -20,7 +20,7 @@ KD_HOURS_VI = "Thứ Hai – Thứ Sáu: Sáng 7:30–11:30, Chiều 13:30–17:
 
 
 def state(desk: QueueDesk, service: str) -> tuple[dict[date, int], int, int]:
-    """Day counters of a service, its ticket rows and all log rows, read straight from the tables."""
+    """A service's day counters, its ticket rows and all log rows, read from the tables."""
     with desk.db.read() as conn:
         days = {
             d: last
@@ -82,7 +82,9 @@ def test_tickets_of_yesterday_are_not_called_today(desk: QueueDesk, clock: FakeC
     assert all(desk.get(t.id).ticket.status is TicketStatus.WAITING for t in old)
 
 
-def test_yesterdays_calls_do_not_count_towards_todays_ratio(desk: QueueDesk, clock: FakeClock) -> None:
+def test_yesterdays_calls_do_not_count_towards_todays_ratio(
+    desk: QueueDesk, clock: FakeClock
+) -> None:
     # strict policy: a priority ticket goes first whatever happened before
     clock.set(local(2026, 11, 26, 23, 0))
     desk.issue("HT", priority=True)
@@ -170,8 +172,7 @@ def test_hours_describe_built_by_hand() -> None:
     )
     text = Hours(week=week).describe()
     assert text == (
-        "Thứ Hai – Thứ Ba: Sáng 7:30–11:30, Chiều 13:30–17:00; "
-        "Thứ Năm – Thứ Sáu: Sáng 7:30–11:30"
+        "Thứ Hai – Thứ Ba: Sáng 7:30–11:30, Chiều 13:30–17:00; Thứ Năm – Thứ Sáu: Sáng 7:30–11:30"
     )
     assert Hours(week=((),) * 7).describe() == "Không mở cửa"
     sunday = Hours(week=((),) * 6 + ((Session(time(18, 0), time(21, 0)),),))

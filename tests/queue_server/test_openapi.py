@@ -51,7 +51,9 @@ def documented(doc: dict[str, Any]) -> dict[str, set[str]]:
 
 
 def test_doc_path_conversion():
-    assert doc_path("/api/v1/counters/<int:number>/call-next") == "/api/v1/counters/{number}/call-next"
+    assert (
+        doc_path("/api/v1/counters/<int:number>/call-next") == "/api/v1/counters/{number}/call-next"
+    )
     assert doc_path("/api/v1/tickets/<ticket_id>/events") == "/api/v1/tickets/{ticket_id}/events"
     assert doc_path("/api/v1/x/<string(length=2):code>") == "/api/v1/x/{code}"
 
@@ -75,12 +77,18 @@ def test_every_documented_path_is_a_route(app):
 def test_contract_endpoints_are_all_there(app):
     doc = documented(openapi_document())
     contract = {
-        ("GET", "/health"), ("GET", "/services"), ("POST", "/tickets"),
-        ("GET", "/tickets/{ticket_id}"), ("GET", "/queue"), ("GET", "/openapi.json"),
-        ("POST", "/counters/{number}/call-next"), ("POST", "/counters/{number}/recall"),
-        ("POST", "/counters/{number}/complete"), ("POST", "/counters/{number}/no-show"),
+        ("GET", "/health"),
+        ("GET", "/services"),
+        ("POST", "/tickets"),
+        ("GET", "/tickets/{ticket_id}"),
+        ("GET", "/queue"),
+        ("GET", "/openapi.json"),
+        ("POST", "/counters/{number}/call-next"),
+        ("POST", "/counters/{number}/recall"),
+        ("POST", "/counters/{number}/complete"),
+        ("POST", "/counters/{number}/no-show"),
         ("POST", "/counters/{number}/transfer"),
-    }  # fmt: skip
+    }
     for method, path in contract:
         assert method in doc.get(API + path, set()), (method, path)
 
@@ -119,12 +127,26 @@ def test_document_shape_and_refs_resolve():
             node = node[part]
 
     ticket = doc["components"]["schemas"]["Ticket"]["properties"]
-    for field in ("id", "number", "service", "status", "priority", "ahead", "issued_at",
-                  "counter", "status_url"):  # fmt: skip
+    for field in (
+        "id",
+        "number",
+        "service",
+        "status",
+        "priority",
+        "ahead",
+        "issued_at",
+        "counter",
+        "status_url",
+    ):
         assert field in ticket, field
     assert set(ticket["status"]["enum"]) == {
-        "waiting", "called", "serving", "done", "no_show", "cancelled",
-    }  # fmt: skip
+        "waiting",
+        "called",
+        "serving",
+        "done",
+        "no_show",
+        "cancelled",
+    }
     snapshot = doc["components"]["schemas"]["Snapshot"]
     assert {"epoch", "seq", "counters", "waiting"} <= set(snapshot["required"])
     error = doc["components"]["schemas"]["Error"]["properties"]["error"]

@@ -41,9 +41,7 @@ def issue(http: Any, server: ServerProcess, token: str, service: str = "HT") -> 
     )  # fmt: skip
 
 
-def counter_action(
-    server: ServerProcess, token: str, number: int, action: str
-) -> dict[str, Any]:
+def counter_action(server: ServerProcess, token: str, number: int, action: str) -> dict[str, Any]:
     """POST /counters/<n>/<action>, which must answer 200; returns the TICKET (or None)."""
     r = requests.post(
         f"{server.url}{API}/counters/{number}/{action}", headers=bearer(token), timeout=HTTP_TIMEOUT
@@ -53,7 +51,7 @@ def counter_action(
 
 
 def seq_number(number: str) -> int:
-    """"A0042" -> 42."""
+    """ "A0042" -> 42."""
     assert number.startswith("A") and len(number) == 5, number
     return int(number[1:])
 
@@ -117,8 +115,12 @@ def displays() -> Any:
         return d
 
     yield make
-    for d in made:
-        d.close()
+    # Closed side by side: websocket-client may wait up to 3 s for the close frame.
+    closers = [threading.Thread(target=d.close) for d in made]
+    for t in closers:
+        t.start()
+    for t in closers:
+        t.join(10)
 
 
 def run_threads(count: int, target: Callable[[int], None]) -> None:
@@ -130,7 +132,7 @@ def run_threads(count: int, target: Callable[[int], None]) -> None:
         try:
             barrier.wait(10)
             target(i)
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:  # re-raised below
             failures.append(err)
 
     threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
@@ -296,9 +298,7 @@ def test_display_events_seq_sync_gap_and_new_epoch(
     assert called["ticket"]["counter"] == 1
     assert called["counter"] == {"number": 1, "name": "Quầy số 01"}
     assert called["recall"] is False
-    assert called["announcement"]["text"] == (
-        "Xin mời công dân có số thứ tự a một đến quầy số một"
-    )
+    assert called["announcement"]["text"] == ("Xin mời công dân có số thứ tự a một đến quầy số một")
     assert "audio_url" in called["announcement"]
 
     counter_action(server, clerk, 1, "recall")

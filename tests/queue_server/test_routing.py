@@ -24,7 +24,12 @@ ONLY_CT = Counter(6, "Quầy số 06", ("CT",))
 
 
 def tk(
-    service: str, seq: int, minute: float, *, priority: bool = False, sort_minute: float | None = None
+    service: str,
+    seq: int,
+    minute: float,
+    *,
+    priority: bool = False,
+    sort_minute: float | None = None,
 ) -> Ticket:
     """A waiting ticket issued `minute` minutes after T0."""
     issued = T0 + timedelta(minutes=minute)

@@ -1,0 +1,297 @@
+"""The `motcua` command line, run for real in subprocesses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from queue_server import __version__
+from queue_server.app import create_app
+from queue_server.config import load_config
+from tests.conftest import auth, centre_text
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "centre.toml"
+
+
+def motcua(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m queue_server.cli ARGS` with no MOTCUA_* variables from the outside."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    clean.update(env or {}, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def test_version(tmp_path):
+    out = motcua("--version", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"motcua {__version__}"
+
+
+def test_console_script_is_installed(tmp_path):
+    script = Path(sys.executable).with_name("motcua")
+    assert script.exists()
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and __version__ in out.stdout
+
+
+def test_help(tmp_path):
+    out = motcua("--help", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for word in ("run", "token", "config", "--version"):
+        assert word in out.stdout
+    out = motcua("token", "create", "--help", cwd=tmp_path)
+    assert out.returncode == 0
+    for word in ("--role", "--counter", "--name", "--config", "--data-dir", "kiosk", "clerk"):
+        assert word in out.stdout, word
+    out = motcua("run", "--help", cwd=tmp_path)
+    assert out.returncode == 0
+    for word in ("--config", "--host", "--port", "--data-dir"):
+        assert word in out.stdout, word
+
+
+def test_no_command_is_a_usage_error(tmp_path):
+    out = motcua(cwd=tmp_path)
+    assert out.returncode == 2
+    assert "usage" in out.stderr.lower()
+
+
+def test_config_check_good_files(tmp_path):
+    out = motcua("config", "check", str(EXAMPLE), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["ok"] is True
+    assert summary["sites"][0]["site"] == "ben-thanh"
+    assert summary["sites"][0]["services"] >= 5 and summary["sites"][0]["counters"] >= 5
+
+    mine = tmp_path / "centre.toml"
+    mine.write_text(centre_text(), encoding="utf-8")
+    out = motcua("config", "check", str(mine), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["sites"] == [{"site": "test", "services": 5, "counters": 4}]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        (
+            centre_text().replace('prefix = "B"', 'prefix = "b"'),
+            "sites[0].services[1].prefix",
+            "capital letters",
+        ),
+        (
+            centre_text().replace('services = ["DD"]', 'services = ["ZZ"]'),
+            "sites[0].counters[2].services",
+            "unknown service",
+        ),
+        ("[server]\nasync_mode = 'asyncio'\n" + centre_text(), "server.async_mode", "threading"),
+        ('[[sites]]\ncode = "x\n', "", "not valid TOML"),
+    ],
+    ids=["bad-prefix", "unknown-service", "async-mode", "invalid-toml"],
+)
+def test_config_check_bad_file(tmp_path, text, key, problem):
+    path = tmp_path / "xấu.toml"
+    path.write_text(text, encoding="utf-8")
+    out = motcua("config", "check", str(path), cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stdout == ""
+    assert str(path) in out.stderr
+    assert key in out.stderr and problem in out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) <= 3  # one clear message, not a dump
+
+
+def test_config_check_missing_file(tmp_path):
+    missing = tmp_path / "nowhere.toml"
+    out = motcua("config", "check", str(missing), cwd=tmp_path)
+    assert out.returncode == 2
+    assert str(missing) in out.stderr and "Traceback" not in out.stderr
+
+
+def test_token_create_works_and_is_stored_hashed(tmp_path):
+    data = tmp_path / "data"
+    out = motcua(
+        "token",
+        "create",
+        "--role",
+        "clerk",
+        "--counter",
+        "1",
+        "--data-dir",
+        str(data),
+        "--name",
+        "Chị Lan",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    token = lines[-1].strip()
+    assert token and " " not in token and len(token) >= 24
+    assert "Traceback" not in out.stderr
+
+    # Stored hashed: the plaintext is in no file of the data dir, the SHA-256 is.
+    blobs = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    assert (data / "motcua.db").exists()
+    assert token.encode() not in blobs
+    assert hashlib.sha256(token.encode()).hexdigest().encode() in blobs
+
+    # It works against an app over the same data dir: counter 1 yes, counter 2 no.
+    app = create_app(load_config(None, overrides={"data_dir": str(data)}, environ={}))
+    try:
+        client = app.test_client()
+        kiosk = motcua("token", "create", "--role", "kiosk", "--data-dir", str(data), cwd=tmp_path)
+        assert kiosk.returncode == 0, kiosk.stderr
+        kiosk_token = kiosk.stdout.strip().splitlines()[-1]
+        issued = client.post("/api/v1/tickets", json={"service": "HT"}, headers=auth(kiosk_token))
+        assert issued.status_code == 201, issued.get_data(as_text=True)
+        resp = client.post("/api/v1/counters/1/call-next", headers=auth(token))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert resp.get_json()["ticket"]["id"] == issued.get_json()["ticket"]["id"]
+        resp = client.post("/api/v1/counters/2/call-next", headers=auth(token))
+        assert resp.status_code == 403
+        assert resp.get_json()["error"]["code"] == "forbidden"
+        # Kiosk tokens cannot call, clerk tokens cannot issue.
+        assert (
+            client.post("/api/v1/counters/1/recall", headers=auth(kiosk_token)).status_code == 403
+        )
+        resp = client.post("/api/v1/tickets", json={"service": "HT"}, headers=auth(token))
+        assert resp.status_code == 403
+    finally:
+        app.extensions["motcua"].db.dispose()
+
+
+def test_each_token_is_new(tmp_path):
+    data = tmp_path / "data"
+    tokens = set()
+    for _ in range(2):
+        out = motcua("token", "create", "--role", "admin", "--data-dir", str(data), cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        tokens.add(out.stdout.strip().splitlines()[-1])
+    assert len(tokens) == 2
+
+
+def test_token_data_dir_from_environment(tmp_path):
+    data = tmp_path / "env-data"
+    out = motcua(
+        "token", "create", "--role", "display", cwd=tmp_path, env={"MOTCUA_DATA_DIR": str(data)}
+    )
+    assert out.returncode == 0, out.stderr
+    assert (data / "motcua.db").exists()
+    assert not (tmp_path / "motcua-data").exists()
+
+
+def test_token_with_a_config_file(tmp_path):
+    path = tmp_path / "centre.toml"
+    path.write_text(centre_text(), encoding="utf-8")
+    out = motcua(
+        "token",
+        "create",
+        "--role",
+        "clerk",
+        "--counter",
+        "4",
+        "--config",
+        str(path),
+        "--data-dir",
+        str(tmp_path / "d"),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    # Counter 10 exists in the demo centre but not in this file.
+    out = motcua(
+        "token",
+        "create",
+        "--role",
+        "clerk",
+        "--counter",
+        "10",
+        "--config",
+        str(path),
+        "--data-dir",
+        str(tmp_path / "d"),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert "10" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_clerk_token_needs_a_counter(tmp_path):
+    data = tmp_path / "data"
+    out = motcua("token", "create", "--role", "clerk", "--data-dir", str(data), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "--counter" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
+    out = motcua(
+        "token",
+        "create",
+        "--role",
+        "clerk",
+        "--counter",
+        "99",
+        "--data-dir",
+        str(data),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert "99" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unknown_role_is_an_argparse_error(tmp_path):
+    out = motcua(
+        "token", "create", "--role", "superuser", "--data-dir", str(tmp_path / "d"), cwd=tmp_path
+    )
+    assert out.returncode == 2
+    assert "invalid choice" in out.stderr and "superuser" in out.stderr
+    assert "usage" in out.stderr.lower()
+    assert not (tmp_path / "d").exists()  # nothing created
+
+
+def test_token_with_bad_config_names_the_file(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(centre_text().replace("number = 4", "number = 3"), encoding="utf-8")
+    out = motcua(
+        "token",
+        "create",
+        "--role",
+        "kiosk",
+        "--config",
+        str(path),
+        "--data-dir",
+        str(tmp_path / "d"),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert str(path) in out.stderr and "sites[0].counters[3].number" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unknown_site(tmp_path):
+    out = motcua(
+        "token",
+        "create",
+        "--role",
+        "kiosk",
+        "--site",
+        "nowhere",
+        "--data-dir",
+        str(tmp_path / "d"),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert "nowhere" in out.stderr and "Traceback" not in out.stderr
