@@ -25,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--async-mode", choices=["threading", "gevent"], default="threading")
+    p.add_argument(
+        "--before",
+        type=int,
+        default=0,
+        help="diagnostics: emit this many `ticket.completed` events of the same body first, "
+        "as ours does when call-next completes the counter's previous ticket",
+    )
     args = p.parse_args(argv)
     if args.async_mode == "gevent":
         from gevent import monkey  # patch before Flask and the socket module are used
@@ -55,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     def emit() -> object:
         body = request.get_json(force=True)
         with lock:  # like ours: number the event and emit it in seq order
+            for _ in range(args.before):
+                extra = {**body, "ticket": {**body["ticket"], "id": "previous"}}
+                extra["seq"] = next(seqs)
+                socketio.emit("ticket.completed", extra, namespace=NAMESPACE, to=ROOM)
             body["seq"] = next(seqs)
             socketio.emit("ticket.called", body, namespace=NAMESPACE, to=ROOM)
         return jsonify({"seq": body["seq"]})

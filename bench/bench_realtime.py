@@ -15,6 +15,9 @@ In the same run the same procedure is measured against the floor: a bare
 Flask-SocketIO app (bench/bare_app.py, same async mode, same Werkzeug server
 via socketio.run) whose one POST route emits a payload of the same size (a
 real `ticket.called` body captured from ours) to a room the clients joined.
+For each N, N clients connect to each server and the calls alternate (floor,
+ours, floor, ...), one every --interval, so whatever else runs on the
+machine slows both alike.
 
 Targets (issue 3, "Speed"): p99 no more than 1.5x the floor's, and under
 50 ms at N = 200.
@@ -39,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import multiprocessing as mp
@@ -228,10 +232,11 @@ def start_ours(mode: str, workdir: Path) -> tuple[Server, str]:
     return server.start("/api/v1/health"), token
 
 
-def start_floor(mode: str, workdir: Path) -> Server:
+def start_floor(mode: str, workdir: Path, before: int = 0) -> Server:
     """bench/bare_app.py on a free port."""
     port = free_port()
     cmd = [sys.executable, str(BENCH / "bare_app.py"), "--port", str(port), "--async-mode", mode]
+    cmd += ["--before", str(before)]
     return Server(f"floor-{mode}", cmd, {}, port, workdir).start("/health")
 
 
@@ -283,6 +288,10 @@ class Pool:
                         await asyncio.wait_for(sio.disconnect(), 5)
 
         await asyncio.gather(*(one() for _ in range(count)))
+        # The clients are the measuring instrument: keep the collector's full passes
+        # over thousands of long-lived client objects out of the timings.
+        gc.collect()
+        gc.freeze()
         return len(self.clients), dict(errors)
 
     def connected(self) -> int:
@@ -500,46 +509,54 @@ class Clients:
 
 
 async def run_phase(
-    target: Target, mode: str, n: int, clients: Clients, args: argparse.Namespace
-) -> Phase:
-    """Connect N displays, make warmup + calls, measure, disconnect."""
-    phase = Phase(target.kind, mode, n)
+    targets: list[Target], mode: str, n: int, groups: dict[str, Clients], args: argparse.Namespace
+) -> list[Phase]:
+    """Connect N displays to each target, then call on the targets in turn, and measure.
+
+    Both targets' calls are interleaved (floor, ours, floor, ours...), one every
+    --interval, so anything else running on the machine slows both alike.
+    """
     total = args.warmup + args.calls
-    if target.kind == "ours":  # tickets to call, issued before the displays connect
-        for _ in range(total):
-            await asyncio.to_thread(
-                http_json,
-                f"{target.url}/api/v1/tickets",
-                {"service": args.service},
-                target.headers["Authorization"][7:],
-            )
-    started = time.monotonic()
-    phase.connected, phase.connect_errors = await clients.connect(
-        target.url, n, args.connect_concurrency, args.connect_timeout
-    )
-    phase.connect_seconds = time.monotonic() - started
-    log(
-        f"{target.kind:5} {mode:9} N={n}: {phase.connected}/{n} connected in "
-        f"{phase.connect_seconds:.1f} s"
-        + (f", failures {phase.connect_errors}" if phase.connect_errors else "")
-    )
-    if phase.connected == 0:
-        phase.note = "no client connected"
-        await clients.close()
-        return phase
+    phases = {t.kind: Phase(t.kind, mode, n) for t in targets}
+    for target in targets:
+        if target.kind == "ours":  # tickets to call, issued before the displays connect
+            for _ in range(total):
+                await asyncio.to_thread(
+                    http_json,
+                    f"{target.url}/api/v1/tickets",
+                    {"service": args.service},
+                    target.headers["Authorization"][7:],
+                )
+    for target in targets:
+        phase, clients = phases[target.kind], groups[target.kind]
+        started = time.monotonic()
+        phase.connected, phase.connect_errors = await clients.connect(
+            target.url, n, args.connect_concurrency, args.connect_timeout
+        )
+        phase.connect_seconds = time.monotonic() - started
+        log(
+            f"{target.kind:5} {mode:9} N={n}: {phase.connected}/{n} connected in "
+            f"{phase.connect_seconds:.1f} s"
+            + (f", failures {phase.connect_errors}" if phase.connect_errors else "")
+        )
+    live = [t for t in targets if phases[t.kind].connected > 0]
+    for target in targets:
+        if target not in live:
+            phases[target.kind].note = "no client connected"
     await asyncio.sleep(args.settle)
 
-    sent: list[tuple[str, int, int]] = []
-    errors: Counter[str] = Counter()
-    cpu_pids = clients.pids()
-    server_cpu0 = cpu_seconds(target.pid()) if target.pid() else math.nan
-    clients_cpu0 = sum(cpu_seconds(p) for p in cpu_pids)
+    sent: dict[str, list[tuple[str, int, int]]] = {t.kind: [] for t in live}
+    errors: dict[str, Counter[str]] = {t.kind: Counter() for t in live}
+    cpu_pids = [pid for t in live for pid in groups[t.kind].pids()]
+    server_cpu0 = {t.kind: cpu_seconds(t.pid()) if t.pid() else math.nan for t in live}
+    clients_cpu0 = sum(cpu_seconds(p) for p in dict.fromkeys(cpu_pids))
     wall0 = time.monotonic()
     loop = asyncio.get_running_loop()
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         start = loop.time()
-        for i in range(total):
+        for i in range(total * len(live)):
+            target = live[i % len(live)]
             await asyncio.sleep(max(0.0, start + i * args.interval - loop.time()))
             body = target.make_body(i)
             t0 = clock_ns()
@@ -548,39 +565,49 @@ async def run_phase(
                     data = await resp.json()
                     t1 = clock_ns()
                     if resp.status >= 300:
-                        errors[f"HTTP {resp.status}: {str(data)[:120]}"] += 1
+                        errors[target.kind][f"HTTP {resp.status}: {str(data)[:120]}"] += 1
                         continue
-                sent.append((target.key_of(data, body), t0, t1))
+                sent[target.kind].append((target.key_of(data, body), t0, t1))
             except Exception as err:
-                errors[f"{type(err).__name__}: {err}"[:160]] += 1
-        keys = [k for k, _, _ in sent]
-        arrivals = await clients.collect(keys, args.delivery_timeout)
+                errors[target.kind][f"{type(err).__name__}: {err}"[:160]] += 1
+        arrivals = {
+            t.kind: await groups[t.kind].collect(
+                [k for k, _, _ in sent[t.kind]], args.delivery_timeout
+            )
+            for t in live
+        }
     wall = time.monotonic() - wall0
-    if target.pid():
-        phase.server_cpu_ms_per_call = (cpu_seconds(target.pid()) - server_cpu0) * 1000 / total
-    phase.clients_cpu_share = (sum(cpu_seconds(p) for p in cpu_pids) - clients_cpu0) / wall
-    phase.call_errors = dict(errors)
-    still = await clients.connected()
-    phase.dropped_clients = phase.connected - still
-    for i, (key, t0, t1) in enumerate(sent):
-        if i < args.warmup:
-            continue
-        times = arrivals.get(key, [])
-        phase.missing += max(0, phase.connected - len(times))
-        phase.post_ms.append((t1 - t0) / 1e6)
-        if times:
-            lat = [(t - t0) / 1e6 for t in times]
-            phase.deliveries_ms.extend(lat)
-            phase.per_call_ms.append(max(lat))
-    s = phase.summary()
-    log(
-        f"{target.kind:5} {mode:9} N={n}: every display p50 {s['every_display_p50_ms']:.1f} ms "
-        f"p99 {s['every_display_p99_ms']:.1f} ms; deliveries p50 {s['delivery_p50_ms']:.1f} "
-        f"p99 {s['delivery_p99_ms']:.1f}; missing {phase.missing}; errors {phase.call_errors or 0}"
-    )
-    await clients.close()
+    clients_share = (sum(cpu_seconds(p) for p in dict.fromkeys(cpu_pids)) - clients_cpu0) / wall
+    for target in live:
+        phase = phases[target.kind]
+        if target.pid():
+            used = cpu_seconds(target.pid()) - server_cpu0[target.kind]
+            phase.server_cpu_ms_per_call = used * 1000 / total
+        phase.clients_cpu_share = clients_share
+        phase.call_errors = dict(errors[target.kind])
+        phase.dropped_clients = phase.connected - await groups[target.kind].connected()
+        for i, (key, t0, t1) in enumerate(sent[target.kind]):
+            if i < args.warmup:
+                continue
+            times = arrivals[target.kind].get(key, [])
+            phase.missing += max(0, phase.connected - len(times))
+            phase.post_ms.append((t1 - t0) / 1e6)
+            if times:
+                lat = [(t - t0) / 1e6 for t in times]
+                phase.deliveries_ms.extend(lat)
+                phase.per_call_ms.append(max(lat))
+        s = phase.summary()
+        log(
+            f"{target.kind:5} {mode:9} N={n}: every display p50 "
+            f"{s['every_display_p50_ms']:.1f} ms p99 {s['every_display_p99_ms']:.1f} ms; "
+            f"deliveries p50 {s['delivery_p50_ms']:.1f} p99 {s['delivery_p99_ms']:.1f}; "
+            f"POST p50 {s['post_p50_ms']:.1f}; missing {phase.missing}; "
+            f"errors {phase.call_errors or 0}"
+        )
+    for target in targets:
+        await groups[target.kind].close()
     await asyncio.sleep(args.settle)
-    return phase
+    return [phases[t.kind] for t in targets]
 
 
 async def capture_sample(url: str, token: str, counter: int, service: str) -> dict[str, Any]:
@@ -684,8 +711,9 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
             rows.append(f"{'':17}  {p.note}")
     rows.append("")
     rows.append(
-        f"{args.calls} measured calls per row (+{args.warmup} warmup), one every "
-        f"{args.interval * 1000:.0f} ms; clients in {args.procs} process(es), websocket "
+        f"{args.calls} measured calls per row (+{args.warmup} warmup); floor and ours "
+        f"alternate, one call every {args.interval * 1000:.0f} ms; clients in "
+        f"{args.procs} process(es), websocket "
         f"transport; {os.cpu_count()} CPU(s). Targets: ours p99 <= 1.5x floor p99, "
         "and < 50 ms at N = 200."
     )
@@ -699,7 +727,7 @@ async def run(
     args: argparse.Namespace, workdir: Path, started: list[Server], phases: list[Phase]
 ) -> None:
     """Every mode, every N, floor then ours; figures are appended to `phases` as they come."""
-    clients = Clients(args.procs)
+    groups = {kind: Clients(args.procs) for kind in ("floor", "ours")}
     try:
         for mode in args.async_modes:
             if args.url:
@@ -710,27 +738,28 @@ async def run(
                 started.append(ours_server)
                 url = ours_server.url
             log(f"starting the floor, bench/bare_app.py ({mode})")
-            floor_server = await asyncio.to_thread(start_floor, mode, workdir)
+            floor_server = await asyncio.to_thread(start_floor, mode, workdir, args.floor_before)
             started.append(floor_server)
             template = await capture_sample(url, token, args.counter, args.service)
             size = len(json.dumps({**template, "epoch": "x" * 16, "seq": 1}, ensure_ascii=False))
             log(f"ticket.called payload: {size} bytes of JSON (the floor emits the same body)")
             ours = ours_target(url, token, args.counter, ours_server)
             floor = floor_target(floor_server, template)
+            targets = [t for t in (floor, ours) if t.kind in args.targets]
             for n in args.clients:
-                for target in (floor, ours):
-                    for server in (ours_server, floor_server):
-                        if server is not None and not server.alive():
-                            raise RuntimeError(f"{server.name} died:\n{server.tail()}")
-                    phases.append(await run_phase(target, mode, n, clients, args))
+                for server in (ours_server, floor_server):
+                    if server is not None and not server.alive():
+                        raise RuntimeError(f"{server.name} died:\n{server.tail()}")
+                phases.extend(await run_phase(targets, mode, n, groups, args))
             for server in (floor_server, ours_server):
                 if server is not None:
                     server.stop()
             if args.url:
                 break
     finally:
-        await clients.close()
-        clients.stop()
+        for clients in groups.values():
+            await clients.close()
+            clients.stop()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -750,6 +779,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--delivery-timeout", type=float, default=15, help="wait for late events")
     p.add_argument("--request-timeout", type=float, default=15, help="seconds per POST")
     p.add_argument("--settle", type=float, default=1.0, help="pause after connecting")
+    p.add_argument("--targets", default="floor,ours", help="what to measure: floor, ours")
+    p.add_argument(
+        "--floor-before",
+        type=int,
+        default=0,
+        help="diagnostics: the floor also emits this many other events before each call "
+        "(ours emits ticket.completed before ticket.called)",
+    )
     p.add_argument("--url", help="measure this running server instead of starting one")
     p.add_argument("--token", help="admin token for --url")
     p.add_argument("--counter", type=int, default=1, help="counter the clerk calls at")
@@ -759,6 +796,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the temp dir (server logs)")
     args = p.parse_args(argv)
     args.clients = [int(x) for x in args.clients.split(",") if x.strip()]
+    args.targets = {t.strip() for t in args.targets.split(",") if t.strip()}
     args.async_modes = [m.strip() for m in args.async_modes.split(",") if m.strip()]
     if args.url and not args.token:
         p.error("--url needs --token (an admin or clerk token for --counter)")

@@ -1,1 +1,1 @@
-"""Device drivers, simulators and the device agent (coming issues); imports nothing from the web layer."""
+"""Device drivers, simulators and the device agent; imports nothing from the web layer."""

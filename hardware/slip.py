@@ -7,6 +7,7 @@ on any ESC/POS printer, at the cost of sending a raster image.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,13 +118,46 @@ def wrap_text(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return lines
 
 
+def _phrases(text: str) -> list[str]:
+    """Split after sentence or clause punctuation and after a free-standing dash."""
+    phrases: list[str] = []
+    current: list[str] = []
+    for token in _tokens(_nfc(text)):
+        current.append(token)
+        if token[-1] in ".,;:!?" or token[-1] in _DASHES:
+            phrases.append(" ".join(current))
+            current = []
+    return [*phrases, " ".join(current)] if current else phrases
+
+
+def nice_wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """Wrap like wrap_text, but break at punctuation when that costs no extra line, and
+    never leave one lone word (a Vietnamese syllable) on the last line."""
+    lines = wrap_text(text, font, width)
+    if len(lines) < 2:
+        return lines
+    by_phrase = [line for phrase in _phrases(text) for line in wrap_text(phrase, font, width)]
+    if len(by_phrase) <= len(lines):
+        lines = by_phrase
+    last, before = lines[-1].split(" "), lines[-2].split(" ")
+    moved = f"{before[-1]} {last[0]}"
+    if (
+        len(last) == 1
+        and len(before) >= 3
+        and before[-1][-1] not in ".,;:!?–—-"
+        and font.getlength(moved) <= width
+    ):
+        lines[-2:] = [" ".join(before[:-1]), moved]
+    return lines
+
+
 def _fit_font(
     text: str, weight: str, size: int, width: int, max_lines: int
 ) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest size <= size at which text wraps into max_lines without breaking a word."""
     while True:
         font = _font(weight, size)
-        lines = wrap_text(text, font, width)
+        lines = nice_wrap(text, font, width)
         words_fit = all(font.getlength(t) <= width for t in _tokens(_nfc(text)))
         if (words_fit and len(lines) <= max_lines) or size <= 12:
             return font, lines
@@ -153,10 +187,10 @@ class _SlipCanvas:
 
     def line(
         self, text: str, font: ImageFont.FreeTypeFont, align: str = "center", indent: int = 0
-    ) -> None:
-        """One line of text; the strip is as tall as the font's ascent+descent or the ink."""
+    ) -> int:
+        """One line of text, as tall as the font's ascent+descent or its ink; returns baseline y."""
         ascent, descent = font.getmetrics()
-        left, top, right, bottom = font.getbbox(text, anchor="ls")
+        left, top, right, bottom = _ink(font, text, anchor="ls")
         above, below = max(ascent, -top), max(descent, bottom)
         strip = Image.new("L", (self.width, above + below), _WHITE)
         if align == "center":
@@ -165,12 +199,13 @@ class _SlipCanvas:
             x = self.margin + indent - min(left, 0)
         ImageDraw.Draw(strip).text((x, above), text, font=font, fill=_BLACK, anchor="ls")
         self.strips.append(strip)
+        return above
 
     def paragraph(
         self, text: str, font: ImageFont.FreeTypeFont, align: str = "center", gap: int = 2
     ) -> None:
         """Wrapped text, each line centred (or left-aligned)."""
-        for i, line in enumerate(wrap_text(text, font, self.inner)):
+        for i, line in enumerate(nice_wrap(text, font, self.inner)):
             if i:
                 self.space(gap)
             self.line(line, font, align)
@@ -193,9 +228,15 @@ class _SlipCanvas:
         return sheet.point(lut).convert("1", dither=Image.Dither.NONE)
 
 
+def _ink(font: ImageFont.FreeTypeFont, text: str, anchor: str = "la") -> tuple[int, int, int, int]:
+    """The ink box of text in whole pixels, rounded outwards."""
+    left, top, right, bottom = font.getbbox(text, anchor=anchor)
+    return math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom)
+
+
 def _size(width: int, size_at_80mm: int) -> int:
     """Scale a type size from the 80 mm layout, shrinking less than the paper does."""
-    return round(size_at_80mm * (width / PAPER_WIDTHS[80]) ** 0.5)
+    return round(size_at_80mm * math.sqrt(width / PAPER_WIDTHS[80]))
 
 
 def _number_font(number: str, width: int) -> ImageFont.FreeTypeFont:
@@ -203,7 +244,7 @@ def _number_font(number: str, width: int) -> ImageFont.FreeTypeFont:
     size = round(width * 0.42)
     while size > 24:
         font = _font("Black", size)
-        left, _, right, _ = font.getbbox(number)
+        left, _, right, _ = _ink(font, number)
         if right - left <= width:
             return font
         size -= 4
@@ -212,7 +253,7 @@ def _number_font(number: str, width: int) -> ImageFont.FreeTypeFont:
 
 def _badge(text: str, font: ImageFont.FreeTypeFont, pad: int) -> Image.Image:
     """White text on a black rounded box: the priority mark a clerk spots at a glance."""
-    left, top, right, bottom = font.getbbox(text)
+    left, top, right, bottom = _ink(font, text)
     box = Image.new("L", (right - left + 4 * pad, bottom - top + 2 * pad), _WHITE)
     draw = ImageDraw.Draw(box)
     draw.rounded_rectangle((0, 0, box.width - 1, box.height - 1), radius=pad, fill=_BLACK)
@@ -222,7 +263,10 @@ def _badge(text: str, font: ImageFont.FreeTypeFont, pad: int) -> Image.Image:
 
 def qr_image(content: str, max_size: int) -> Image.Image:
     """A QR code as a greyscale image with whole-dot modules and a 4-module quiet zone."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    # A fixed mask is valid QR; searching all eight for the "best" one costs ~20 ms.
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=0
+    )
     code.add_data(content)
     code.make(fit=True)
     matrix: list[list[bool]] = code.get_matrix()
@@ -239,7 +283,7 @@ def qr_image(content: str, max_size: int) -> Image.Image:
 
 
 def _checklist(canvas: _SlipCanvas, documents: Sequence[str]) -> None:
-    """ "Giấy tờ cần mang theo:" and one drawn tick box per document, wrapped with a hanging indent."""
+    """The documents to bring, each with a drawn tick box and a hanging indent."""
     w = canvas.width
     canvas.line("Giấy tờ cần mang theo:", _font("Bold", _size(w, 26)), align="left")
     font = _font("Medium", _size(w, 24))
@@ -250,11 +294,10 @@ def _checklist(canvas: _SlipCanvas, documents: Sequence[str]) -> None:
         canvas.space(6)
         lines = wrap_text(item, font, canvas.inner - indent)
         for i, text in enumerate(lines):
-            canvas.line(text, font, align="left", indent=indent)
+            baseline = canvas.line(text, font, align="left", indent=indent)
             if i == 0:
-                strip = canvas.strips[-1]
-                top = strip.height - font.getmetrics()[1] - box
-                ImageDraw.Draw(strip).rectangle(
+                top = baseline - box
+                ImageDraw.Draw(canvas.strips[-1]).rectangle(
                     (canvas.margin, top, canvas.margin + box - 1, top + box - 1),
                     outline=_BLACK,
                     width=2,

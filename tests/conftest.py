@@ -144,7 +144,7 @@ def pg_admin_url() -> str:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         engine.dispose()
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         require_service("PostgreSQL", str(err).splitlines()[0])
     return PG_BASE
 
@@ -171,7 +171,7 @@ def redis_url() -> str:
     try:
         client = redis.Redis.from_url(REDIS_URL)
         client.flushdb()
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         require_service("Redis", str(err))
     return REDIS_URL
 

@@ -207,6 +207,9 @@ async function act(kind, extra) {
     refreshWaiting();
   } catch (err) {
     if (err.message !== "auth") toast("err", errorText(err));
+    // The server refused: what this console shows may be stale (a missed event), so fetch
+    // the real state instead of offering the same action again.
+    if (err.data) live.resync();
   } finally {
     state.busy = false;
   }

@@ -10,6 +10,12 @@ const lang = body.dataset.lang === "en" ? "en" : "vi";
 const t = (k) => T[lang][k];
 const number = Number(body.dataset.counter);
 let counter = null;
+let services = [];
+// Field names in the page's language (tickets carry the Vietnamese name).
+function serviceName(tk) {
+  const s = lang === "en" ? services.find((x) => x.code === tk.service) : null;
+  return s && s.name_en ? s.name_en : tk.service_name;
+}
 
 function render() {
   if (!counter) return;
@@ -27,11 +33,12 @@ function render() {
   }
   label.textContent = tk ? t("serving") : t("idle");
   num.textContent = tk ? tk.number : "—";
-  field.textContent = tk ? tk.service_name : "";
+  field.textContent = tk ? serviceName(tk) : "";
 }
 
 function onSnapshot(snap) {
   counter = snap.counters.find((c) => c.number === number) || null;
+  services = snap.services || [];
   body.dataset.seq = snap.seq;
   render();
 }

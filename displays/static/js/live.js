@@ -23,6 +23,7 @@ export class LiveQueue {
     this.seq = 0;
     this.pollTimer = null;
     this.syncing = false;
+    this.pending = []; // events received while a sync is in flight
     this.stats = { events: 0, gaps: 0, resyncs: 0, snapshots: 0, reconnects: 0 };
   }
 
@@ -58,6 +59,8 @@ export class LiveQueue {
 
   applySnapshot(snap) {
     if (!snap || snap.error || typeof snap.seq !== "number") return;
+    // A snapshot older than the state already shown (a slow sync or poll answer) is ignored.
+    if (snap.epoch === this.epoch && snap.seq < this.seq) return;
     this.epoch = snap.epoch;
     this.seq = snap.seq;
     this.stats.snapshots += 1;
@@ -65,10 +68,15 @@ export class LiveQueue {
   }
 
   handle(name, payload) {
+    if (this.syncing) {
+      // The sync answer may predate this event: keep it and replay it after the snapshot.
+      this.pending.push([name, payload]);
+      return;
+    }
     if (payload.epoch === this.epoch && payload.seq <= this.seq) return; // already in state
     if (payload.epoch !== this.epoch || payload.seq !== this.seq + 1) {
       this.stats.gaps += 1;
-      this.resync();
+      if (this.resync()) this.pending.push([name, payload]);
       return;
     }
     this.seq = payload.seq;
@@ -77,14 +85,19 @@ export class LiveQueue {
   }
 
   resync() {
-    if (this.syncing || !this.socket.connected) return;
+    if (this.syncing || !this.socket.connected) return false;
     this.syncing = true;
     this.stats.resyncs += 1;
     this.socket.timeout(5000).emit("sync", this.site ? { site: this.site } : {}, (err, snap) => {
       this.syncing = false;
-      if (err) { this.poll(); return; }
+      const pending = this.pending.sort((a, b) => a[1].seq - b[1].seq);
+      this.pending = [];
+      const replay = () => { for (const [name, payload] of pending) this.handle(name, payload); };
+      if (err) { this.poll().then(replay); return; }
       this.applySnapshot(snap);
+      replay();
     });
+    return true;
   }
 
   startPolling() {

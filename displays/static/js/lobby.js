@@ -46,13 +46,20 @@ function callVisible(ticket) {
     serviceVisible(ticket.service);
 }
 
+// Field names in the page's language (tickets carry the Vietnamese name).
+function serviceName(tk) {
+  const s = lang === "en" ? state.services.find((x) => x.code === tk.service) : null;
+  return s && s.name_en ? s.name_en : tk.service_name;
+}
+
 function renderNow() {
   const tk = state.current;
   const c = tk ? state.counters.get(tk.counter) : null;
   document.getElementById("now-number").textContent = tk ? tk.number : "—";
   document.getElementById("now-counter").textContent = c ? c.name : "";
-  document.getElementById("now-field").textContent = tk ? tk.service_name : "";
-  document.getElementById("now-caption").textContent = state.caption || "";
+  document.getElementById("now-field").textContent = tk ? serviceName(tk) : "";
+  const caption = state.caption && tk && state.caption.id === tk.id ? state.caption.text : "";
+  document.getElementById("now-caption").textContent = caption;
 }
 
 function renderTiles() {
@@ -66,7 +73,7 @@ function renderTiles() {
       dataset: { counter: String(c.number) } },
       el("div", { class: "cname" }, c.name),
       el("div", { class: "cnum" }, tk ? tk.number : "—"),
-      el("div", { class: "cstate" }, stateText || (tk ? tk.service_name : "")));
+      el("div", { class: "cstate" }, stateText || (tk ? serviceName(tk) : "")));
   }));
 }
 
@@ -111,13 +118,20 @@ function remember(tk) {
   if (i >= 0) state.recent[i] = tk;
 }
 
+const ACTIVE = ["called", "serving"];
+
+// The big panel invites only a citizen still called or served: the newest such call.
+// A running page and a freshly loaded one (snapshot) pick it the same way.
+function newestActiveCall() {
+  return state.recent.find((tk) => callVisible(tk) && ACTIVE.includes(tk.status)) || null;
+}
+
 function onSnapshot(snap) {
   state.counters = new Map(snap.counters.map((c) => [c.number, c]));
   state.recent = snap.recent.slice(0, 30);
   state.waiting = snap.waiting;
   state.services = snap.services;
-  state.current = state.recent.find(callVisible) || null;
-  if (state.current && !["called", "serving"].includes(state.current.status)) state.current = null;
+  state.current = newestActiveCall();
   if (snap.site && snap.site.notice !== undefined) document.getElementById("notice").textContent = snap.site.notice;
   body.dataset.seq = snap.seq;
   body.dataset.epoch = snap.epoch;
@@ -137,17 +151,17 @@ function onEvent(name, p) {
     state.recent = [tk, ...state.recent.filter((r) => r.id !== tk.id)].slice(0, 30);
     if (callVisible(tk)) {
       state.current = tk;
-      state.caption = lang === "en" ? p.announcement.text_en : p.announcement.text;
+      state.caption = { id: tk.id, text: lang === "en" ? p.announcement.text_en : p.announcement.text };
       flash();
       window.dispatchEvent(new CustomEvent("motcua:call", { detail: p }));
     }
   } else if (tk) {
     for (const c of state.counters.values()) {
-      if (c.ticket && c.ticket.id === tk.id) c.ticket = ["called", "serving"].includes(tk.status) ? tk : null;
+      if (c.ticket && c.ticket.id === tk.id) c.ticket = ACTIVE.includes(tk.status) ? tk : null;
     }
     remember(tk);
-    if (state.current && state.current.id === tk.id && !["called", "serving"].includes(tk.status)) {
-      state.current = { ...tk, counter: state.current.counter };
+    if (state.current && state.current.id === tk.id && !ACTIVE.includes(tk.status)) {
+      state.current = newestActiveCall();
     }
   }
   renderAll();

@@ -1,0 +1,267 @@
+// Kiosk: idle -> field -> (priority, when the centre enables it) -> ticket printed.
+// Two taps from idle to a printed ticket on the normal path.
+import { clockText, el } from "./live.js";
+
+const T = {
+  vi: {
+    touch: "Chạm để lấy số", touch_en: "Touch to take a number", choose: "Chọn lĩnh vực cần giải quyết",
+    lookup: "Tra cứu thủ tục, giấy tờ", back: "Quay lại", priority_q: "Bạn có thuộc đối tượng ưu tiên không?",
+    priority_who: "Người cao tuổi, người khuyết tật, phụ nữ mang thai, người có công, người đi cùng trẻ nhỏ",
+    yes_priority: "Có, tôi được ưu tiên", no_priority: "Không", take_with_docs: "Lấy số và in danh sách giấy tờ",
+    your_number: "Số thứ tự của bạn", priority_badge: "ƯU TIÊN", ahead: "Số người chờ trước bạn",
+    estimate: "Thời gian chờ dự kiến", reprint: "In lại phiếu", keep: "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
+    done: "Xong", ok: "Đã hiểu", device_signin: "Kích hoạt kiosk", device_code: "Mã thiết bị kiosk", activate: "Kích hoạt",
+    closed: "Ngoài giờ lấy số", full: "Đã hết số hôm nay", printing: "Đang in phiếu…",
+    printed: "Đã in phiếu. Mời bạn nhận phiếu ở khe bên dưới.",
+    print_failed: (m) => `${m} Số của bạn vẫn được giữ. Vui lòng ghi nhớ số này hoặc nhờ cán bộ hỗ trợ.`,
+    closed_title: "Ngoài giờ lấy số", full_title: "Đã hết số trong ngày", error_title: "Chưa lấy được số",
+    minutes: (n) => (n < 1 ? "dưới 1 phút" : `khoảng ${n} phút`), no_procedures: "Chưa có thông tin thủ tục cho lĩnh vực này.",
+    docs: "Giấy tờ cần mang theo", network: "Không kết nối được máy chủ. Vui lòng thử lại hoặc nhờ cán bộ hỗ trợ.",
+    busy: "Bạn thao tác quá nhanh. Vui lòng chờ giây lát rồi thử lại.",
+  },
+  en: {
+    touch: "Touch to take a number", touch_en: "Chạm để lấy số", choose: "Choose your field of procedure",
+    lookup: "Procedures and documents", back: "Back", priority_q: "Are you entitled to priority?",
+    priority_who: "Elderly people, people with disabilities, pregnant women, people with merit, people with small children",
+    yes_priority: "Yes, priority", no_priority: "No", take_with_docs: "Take a number and print the checklist",
+    your_number: "Your number", priority_badge: "PRIORITY", ahead: "People ahead of you",
+    estimate: "Estimated wait", reprint: "Print again", keep: "Please keep your ticket and wait to be called. Thank you!",
+    done: "Done", ok: "OK", device_signin: "Activate kiosk", device_code: "Kiosk device code", activate: "Activate",
+    closed: "Outside opening hours", full: "No more numbers today", printing: "Printing…",
+    printed: "Printed. Please take your ticket below.",
+    print_failed: (m) => `${m} Your number is kept. Please remember it or ask a member of staff.`,
+    closed_title: "Outside opening hours", full_title: "No more numbers today", error_title: "Could not take a number",
+    minutes: (n) => (n < 1 ? "under 1 minute" : `about ${n} minutes`), no_procedures: "No procedure information for this field yet.",
+    docs: "Documents to bring", network: "Cannot reach the server. Please try again or ask a member of staff.",
+    busy: "Too fast. Please wait a moment and try again.",
+  },
+};
+
+const body = document.body;
+const lang = body.dataset.lang === "en" ? "en" : "vi";
+const t = (k) => T[lang][k];
+const site = body.dataset.site;
+const idleMs = Number(body.dataset.idleSeconds || 20) * 1000;
+const priorityStep = body.dataset.priorityStep === "1";
+const storeKey = `motcua.kiosk.${site}`;
+const $ = (id) => document.getElementById(id);
+const state = { services: [], choice: null, withDocs: false, ticket: null };
+let idleTimer = null;
+
+for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+
+// Spoken guidance: the voice engine (when configured) listens for these; nothing breaks without it.
+function guide(step) {
+  window.dispatchEvent(new CustomEvent("motcua:guide", { detail: { step, lang } }));
+  body.dataset.guide = step;
+}
+
+function show(id) {
+  for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== id;
+  body.dataset.screen = id.replace("screen-", "");
+  clearTimeout(idleTimer);
+  if (id !== "screen-idle" && id !== "screen-signin") idleTimer = setTimeout(home, idleMs);
+}
+
+function home() {
+  state.choice = null;
+  state.withDocs = false;
+  show("screen-idle");
+  guide("idle");
+}
+
+// ---- device sign-in ----------------------------------------------------------
+const params = new URLSearchParams(location.search);
+if (params.get("token")) {
+  localStorage.setItem(storeKey, params.get("token"));
+  params.delete("token");
+  history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
+}
+const token = () => localStorage.getItem(storeKey);
+$("signin-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  localStorage.setItem(storeKey, $("token").value.trim());
+  start();
+});
+
+async function api(method, path, payload) {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers: { "Authorization": `Bearer ${token()}`, "Content-Type": "application/json" },
+    body: payload === undefined ? undefined : JSON.stringify(payload),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401) { localStorage.removeItem(storeKey); show("screen-signin"); throw new Error("auth"); }
+  if (!res.ok) throw Object.assign(new Error("api"), { status: res.status, data });
+  return data;
+}
+
+// ---- fields --------------------------------------------------------------------
+async function loadServices() {
+  const data = await api("GET", `/services?site=${encodeURIComponent(site)}`);
+  state.services = data.services;
+  renderFields();
+}
+
+function fieldNote(s) {
+  if (!s.open) return `${t("closed")} · ${s.hours}`;
+  if (s.remaining === 0) return t("full");
+  return lang === "en" ? s.name : (s.name_en || "");
+}
+
+function renderFields() {
+  const box = $("fields");
+  const n = state.services.length;
+  box.style.setProperty("--cols", n > 9 ? 4 : n > 4 ? 3 : 2);
+  box.replaceChildren(...state.services.map((s) => {
+    const closed = !s.open;
+    const full = s.remaining === 0;
+    const b = el("button", { class: `k-field${closed ? " closed" : ""}${full ? " full" : ""}`, dataset: { service: s.code } });
+    b.innerHTML = `<svg><use href="#ic-${s.icon || "doc"}"/></svg>`;
+    const label = el("span", {}, el("span", { class: "k-fname" }, lang === "en" && s.name_en ? s.name_en : s.name),
+      el("span", { class: "k-fnote" }, fieldNote(s)));
+    b.append(label);
+    b.addEventListener("click", () => choose(s));
+    return b;
+  }));
+}
+
+function choose(s, withDocs = false) {
+  state.choice = s;
+  state.withDocs = withDocs;
+  if (!s.open) { message(t("closed_title"), `${s.name}: ${s.hours}`); return; }
+  if (s.remaining === 0) { message(t("full_title"), s.name); return; }
+  if (priorityStep) { show("screen-priority"); guide("priority"); return; }
+  issue(false);
+}
+
+// ---- issuing and printing -----------------------------------------------------
+async function issue(priority) {
+  const s = state.choice;
+  show("screen-ticket");
+  $("t-number").textContent = "…";
+  $("t-field").textContent = s.name;
+  setPrint("", t("printing"));
+  $("btn-reprint").hidden = true;
+  try {
+    const data = await api("POST", `/tickets?site=${encodeURIComponent(site)}`,
+      { service: s.code, priority, print: true, documents: state.withDocs });
+    state.ticket = data.ticket;
+    renderTicket(data);
+    guide(data.print && !data.print.ok ? "print_failed" : "ticket");
+    loadServices().catch(() => {});
+  } catch (err) {
+    if (err.message === "auth") return;
+    const e = err.data && err.data.error;
+    const title = e && e.code === "closed_hours" ? t("closed_title")
+      : e && e.code === "daily_cap_reached" ? t("full_title") : t("error_title");
+    message(title, err.status === 429 ? t("busy") : e ? (lang === "en" ? e.message_en : e.message) : t("network"));
+    loadServices().catch(() => {});
+  }
+}
+
+function renderTicket(data) {
+  const tk = data.ticket;
+  $("t-number").textContent = tk.number;
+  $("t-field").textContent = tk.service_name;
+  $("t-prio").hidden = !tk.priority;
+  $("t-ahead").textContent = tk.ahead ?? 0;
+  $("t-estimate").textContent = data.estimate_minutes == null ? "—" : t("minutes")(data.estimate_minutes);
+  body.dataset.ticket = tk.number;
+  showPrint(data.print);
+}
+
+function setPrint(kind, text) {
+  const p = $("t-print");
+  p.className = `k-t-print ${kind}`;
+  p.textContent = text;
+}
+
+function showPrint(result) {
+  if (!result) { setPrint("", ""); return; }
+  const msg = lang === "en" ? result.message_en : result.message;
+  if (result.ok) { setPrint("ok", t("printed")); $("btn-reprint").hidden = true; body.dataset.print = "ok"; }
+  else { setPrint("err", t("print_failed")(msg)); $("btn-reprint").hidden = false; body.dataset.print = result.error_code; }
+}
+
+$("btn-reprint").addEventListener("click", async () => {
+  if (!state.ticket) return;
+  setPrint("", t("printing"));
+  show("screen-ticket");
+  try {
+    const data = await api("POST", `/tickets/${state.ticket.id}/print`, { documents: state.withDocs });
+    showPrint(data.print);
+  } catch (err) {
+    if (err.message !== "auth") setPrint("err", t("network"));
+  }
+});
+
+function message(title, text) {
+  $("m-title").textContent = title;
+  $("m-text").textContent = text;
+  show("screen-message");
+  guide("message");
+}
+
+// ---- procedure lookup ------------------------------------------------------------
+function showLookup(s = null) {
+  const box = $("lookup");
+  $("btn-take-with-docs").hidden = !s;
+  $("lookup-title").textContent = s ? s.name : t("lookup");
+  if (!s) {
+    box.replaceChildren(...state.services.map((x) => {
+      const b = el("button", { class: "k-field", dataset: { service: x.code } });
+      b.innerHTML = `<svg><use href="#ic-${x.icon || "doc"}"/></svg>`;
+      b.append(el("span", { class: "k-fname" }, x.name));
+      b.addEventListener("click", () => showLookup(x));
+      return b;
+    }));
+  } else {
+    state.choice = s;
+    const procs = s.procedures || [];
+    box.replaceChildren(...(procs.length ? procs.map((p) => el("div", { class: "k-proc" },
+      el("h2", {}, p.name),
+      el("div", {}, t("docs")),
+      el("ul", {}, ...p.documents.map((d) => el("li", {}, d))))) : [el("p", { class: "k-hint" }, t("no_procedures"))]));
+  }
+  show("screen-lookup");
+  guide("lookup");
+}
+
+$("btn-lookup").addEventListener("click", () => showLookup());
+$("btn-back-lookup").addEventListener("click", () => {
+  if (!$("btn-take-with-docs").hidden) showLookup(); else { show("screen-fields"); guide("fields"); }
+});
+$("btn-take-with-docs").addEventListener("click", () => choose(state.choice, true));
+$("btn-priority-yes").addEventListener("click", () => issue(true));
+$("btn-priority-no").addEventListener("click", () => issue(false));
+$("btn-back-priority").addEventListener("click", () => { show("screen-fields"); guide("fields"); });
+$("btn-home1").addEventListener("click", home);
+$("btn-done").addEventListener("click", home);
+$("btn-message-ok").addEventListener("click", () => { show("screen-fields"); guide("fields"); });
+$("idle-touch").addEventListener("click", async () => {
+  show("screen-fields");
+  guide("fields");
+  loadServices().catch(() => {});
+});
+// Any touch keeps the kiosk awake on the current screen.
+document.addEventListener("pointerdown", () => {
+  const current = body.dataset.screen;
+  if (current && current !== "idle" && current !== "signin") show(`screen-${current}`);
+});
+
+async function start() {
+  if (!token()) { show("screen-signin"); return; }
+  try {
+    await loadServices();
+    home();
+    body.dataset.ready = "1";
+  } catch (err) {
+    if (err.message !== "auth") message(t("error_title"), t("network"));
+  }
+}
+
+function tick() { $("clock").textContent = clockText(new Date(), lang, body.dataset.tz); }
+tick();
+setInterval(tick, 1000);
+start();
