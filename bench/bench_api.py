@@ -208,7 +208,9 @@ def describe(status: int, body: str) -> str:
 # -- phase 1: issuing -------------------------------------------------------------------
 
 
-def issue_worker(url: str, token: str, services: list[str], index: int, tally: Tally):
+def issue_worker(
+    url: str, token: str, services: list[str], index: int, tally: Tally
+) -> Callable[[float], None]:
     """A kiosk: issue tickets round-robin over the services until the deadline."""
 
     def work(deadline: float) -> None:
@@ -236,7 +238,9 @@ def issue_worker(url: str, token: str, services: list[str], index: int, tally: T
 # -- phase 2: call-next + complete ------------------------------------------------------
 
 
-def counter_worker(url: str, token: str, number: int, tally: Tally, requests_tally: Tally):
+def counter_worker(
+    url: str, token: str, number: int, tally: Tally, requests_tally: Tally
+) -> Callable[[float], None]:
     """A clerk: call the next ticket and complete it, again and again, until the deadline."""
 
     def work(deadline: float) -> None:
@@ -345,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"bench: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
             f"{args.threads} issuing threads, {len(counters)} counters, "
-            f"{len(services)} services, {args.seconds:g} s per phase"
+            f"{len(services)} services, {args.seconds:g} s per phase, load average "
+            f"{os.getloadavg()[0]:.2f} (other work on the machine shows in the figures)"
         )
         for line in banner:
             print(f"bench: server {line}")

@@ -141,6 +141,16 @@ def cpu_seconds(pid: int) -> float:
         return math.nan
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used so far (Linux /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return math.nan
+
+
 def http_json(url: str, body: Any = None, token: str | None = None, timeout: float = 10) -> Any:
     """A blocking JSON request (setup only, never timed)."""
     data = None if body is None else json.dumps(body).encode()
@@ -424,6 +434,7 @@ class Phase:
     call_errors: dict[str, int] = field(default_factory=dict)
     server_cpu_ms_per_call: float = math.nan
     clients_cpu_share: float = math.nan
+    others_cores: float = math.nan
     note: str = ""
 
     def summary(self) -> dict[str, Any]:
@@ -447,6 +458,7 @@ class Phase:
             "call_errors": self.call_errors,
             "server_cpu_ms_per_call": self.server_cpu_ms_per_call,
             "clients_cpu_share": self.clients_cpu_share,
+            "other_processes_cores": self.others_cores,
             "note": self.note,
         }
 
@@ -550,6 +562,9 @@ async def run_phase(
     cpu_pids = [pid for t in live for pid in groups[t.kind].pids()]
     server_cpu0 = {t.kind: cpu_seconds(t.pid()) if t.pid() else math.nan for t in live}
     clients_cpu0 = sum(cpu_seconds(p) for p in dict.fromkeys(cpu_pids))
+    servers = [t.pid() for t in targets if t.pid()]
+    ours_cpu0 = clients_cpu0 + sum(cpu_seconds(p) for p in servers)
+    machine0 = machine_busy_seconds()
     wall0 = time.monotonic()
     loop = asyncio.get_running_loop()
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
@@ -577,13 +592,18 @@ async def run_phase(
             for t in live
         }
     wall = time.monotonic() - wall0
-    clients_share = (sum(cpu_seconds(p) for p in dict.fromkeys(cpu_pids)) - clients_cpu0) / wall
+    clients_cpu1 = sum(cpu_seconds(p) for p in dict.fromkeys(cpu_pids))
+    clients_share = (clients_cpu1 - clients_cpu0) / wall
+    # CPU used meanwhile by processes that are not part of the benchmark (noise).
+    ours_cpu = clients_cpu1 + sum(cpu_seconds(p) for p in servers) - ours_cpu0
+    others = (machine_busy_seconds() - machine0 - ours_cpu) / wall
     for target in live:
         phase = phases[target.kind]
         if target.pid():
             used = cpu_seconds(target.pid()) - server_cpu0[target.kind]
             phase.server_cpu_ms_per_call = used * 1000 / total
         phase.clients_cpu_share = clients_share
+        phase.others_cores = max(0.0, others)
         phase.call_errors = dict(errors[target.kind])
         phase.dropped_clients = phase.connected - await groups[target.kind].connected()
         for i, (key, t0, t1) in enumerate(sent[target.kind]):
@@ -688,11 +708,14 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
                 f"{ratio:>9.2f} | {ok_ratio:>12} | {ok_200:>9}"
             )
     rows.append("")
-    rows.append("Details (deliveries = every call x client pair; CPU over the calls window)")
+    rows.append(
+        "Details (dlv = every call x client pair; CPU over the calls window: server ms per "
+        "call, clients in % of one core, others = cores used by unrelated processes)"
+    )
     head2 = (
         f"{'mode':9} {'N':>5} {'what':5} | {'conn':>9} {'conn s':>6} | {'calls':>5} "
         f"{'dlv p50':>7} {'dlv p99':>7} {'max':>7} | {'POST p50':>8} | {'missing':>7} "
-        f"{'dropped':>7} | {'srv CPU ms/call':>15} {'clients CPU':>11}"
+        f"{'dropped':>7} | {'srv CPU ms/call':>15} {'clients CPU':>11} {'others':>6}"
     )
     rows.append(head2)
     rows.append("-" * len(head2))
@@ -703,7 +726,8 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
             f"{s['connect_seconds']:>6.1f} | {s['calls']:>5} {s['delivery_p50_ms']:>7.1f} "
             f"{s['delivery_p99_ms']:>7.1f} {s['every_display_max_ms']:>7.1f} | "
             f"{s['post_p50_ms']:>8.1f} | {p.missing:>7} {p.dropped_clients:>7} | "
-            f"{s['server_cpu_ms_per_call']:>15.2f} {s['clients_cpu_share']:>10.0%}"
+            f"{s['server_cpu_ms_per_call']:>15.2f} {s['clients_cpu_share']:>10.0%} "
+            f"{p.others_cores:>6.2f}"
         )
         for reason, count in {**p.connect_errors, **p.call_errors}.items():
             rows.append(f"{'':17}  {count} x {reason}")

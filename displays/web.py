@@ -50,6 +50,29 @@ def counter_display(number: int) -> ResponseReturnValue:
     return render_template("counter_display.html", site=site, counter=counter, lang=_lang())
 
 
+@bp.get("/kiosk")
+def kiosk() -> ResponseReturnValue:
+    """The touch-screen kiosk (sign in once with the kiosk's device code, or ?token=)."""
+    desk = current_app.extensions["motcua"].desk
+    site = desk.site(request.args.get("site"))
+    return render_template(
+        "kiosk.html",
+        site=site,
+        lang=_lang(),
+        idle_seconds=site.kiosk_idle_seconds,
+        priority_step=site.kiosk_priority_step,
+    )
+
+
+@bp.get("/t/<ticket_id>")
+def ticket_status(ticket_id: str) -> ResponseReturnValue:
+    """A ticket's live status, for the citizen's phone (the QR code on the slip links here)."""
+    desk = current_app.extensions["motcua"].desk
+    view = desk.get(ticket_id)  # 404 page for unknown ids, see errors.register
+    site = desk.site(view.ticket.site)
+    return render_template("status.html", site=site, ticket_id=view.ticket.id, lang=_lang())
+
+
 @bp.get("/fonts/<name>")
 def font(name: str) -> ResponseReturnValue:
     """Be Vietnam Pro, installed from PyPI (fontpkg-be-vietnam-pro), served locally."""

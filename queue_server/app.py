@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from .config import Config
 from .desk import QueueDesk
 from .domain.clock import Clock, SystemClock
 from .events import EventBus, LocalSequencer, RedisSequencer, Sequencer
+from .printing import KioskPrinting
+from .ratelimit import RateLimiter
 from .storage.database import Database
 from .web import api, errors, pages
 from .web.realtime import Broadcaster, DisplayNamespace
@@ -32,6 +35,8 @@ class Motcua:
     desk: QueueDesk
     socketio: SocketIO
     broadcaster: Broadcaster
+    printing: KioskPrinting
+    limiter: RateLimiter
 
 
 def create_app(
@@ -67,7 +72,11 @@ def create_app(
     broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "")
     socketio.on_namespace(DisplayNamespace(broadcaster))
 
-    app.extensions["motcua"] = Motcua(config, db, desk, socketio, broadcaster)
+    printing = KioskPrinting(config.sites, Path(server.data_dir), desk.clock)
+    threading.Thread(target=printing.warm_up, name="slip-warm-up", daemon=True).start()
+    limiter = RateLimiter(per_minute=config.default_site.kiosk_rate_per_minute)
+
+    app.extensions["motcua"] = Motcua(config, db, desk, socketio, broadcaster, printing, limiter)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

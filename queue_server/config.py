@@ -356,7 +356,23 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
         transfer_keeps_issue_time=v.boolean(raw, key, "transfer_keeps_issue_time", True),
         return_keeps_place=v.boolean(raw, key, "return_keeps_place", True),
         notice=v.string(raw, key, "notice", ""),
+        printer=_printer(v, raw, key),
+        kiosk_priority_step=v.boolean(raw, key, "kiosk_priority_step", True),
+        kiosk_idle_seconds=v.integer(raw, key, "kiosk_idle_seconds", 20, minimum=5) or 20,
+        kiosk_rate_per_minute=v.integer(raw, key, "kiosk_rate_per_minute", 30, minimum=1) or 30,
     )
+
+
+def _printer(v: _Validator, raw: Mapping[str, Any], key: str) -> str:
+    """The kiosk printer URL, checked by the same factory that will open it."""
+    from hardware.printer import printer_from_url
+
+    url = v.string(raw, key, "printer", "sim")
+    try:
+        printer_from_url(url, Path("/nonexistent-check-only"))
+    except ValueError as err:
+        raise v.fail(f"{key}.printer", str(err)) from err
+    return url
 
 
 def _priority(v: _Validator, raw: Any, key: str) -> PriorityPolicy:

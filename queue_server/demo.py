@@ -47,7 +47,9 @@ def demo_links(ext: Any, base: str) -> list[tuple[str, str]]:
     """What `motcua run` prints: every page to open and, in demo mode, the sign-in it needs."""
     site = ext.config.default_site
     tokens = demo_tokens(ext) if ext.config.demo else {}
+    kiosk = f"?token={tokens['kiosk']}" if tokens else ""
     links = [
+        ("Kiosk lấy số / ticket kiosk", f"{base}/kiosk{kiosk}"),
         ("Màn hình sảnh / lobby display", f"{base}/display"),
         ("Màn hình sảnh (tiếng Anh) / lobby in English", f"{base}/display?lang=en"),
     ]

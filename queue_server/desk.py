@@ -19,6 +19,7 @@ from .config import Config
 from .domain import issuing, lifecycle, routing
 from .domain.clock import Clock
 from .domain.errors import Conflict, NotFound
+from .domain.estimate import estimate_minutes
 from .domain.lifecycle import Action
 from .domain.model import (
     Counter,
@@ -163,6 +164,38 @@ class QueueDesk:
             "no_show": sum(1 for r in rows if r[0] == EventKind.NO_SHOW.value),
             "avg_service_seconds": sum(durations) / len(durations) if durations else None,
         }
+
+    def estimate(self, view: TicketView) -> int | None:
+        """Minutes a waiting ticket will probably wait (None when not waiting or unserved)."""
+        ticket = view.ticket
+        if ticket.status is not TicketStatus.WAITING or view.ahead is None:
+            return None
+        site = self.site(ticket.site)
+        now = self.clock.now()
+        with self.db.read() as conn:
+            durations = repo.service_handling_seconds(
+                conn, site.code, ticket.service, self._day_start(site, now)
+            )
+            states = repo.counter_states(conn, site.code)
+        serving = [
+            c for c in site.counters
+            if ticket.service in c.services and states.get(c.number) is CounterState.OPEN
+        ]  # fmt: skip
+        avg = sum(durations) / len(durations) if durations else None
+        return estimate_minutes(view.ahead, avg, len(serving))
+
+    def remaining_today(self, site: Site) -> dict[str, int | None]:
+        """Numbers each capped service can still issue today (None: no cap)."""
+        day = site.local_day(self.clock.now())
+        with self.db.read() as conn:
+            return {
+                s.code: (
+                    max(0, s.daily_cap - repo.issued_today(conn, site.code, s.code, day))
+                    if s.daily_cap is not None
+                    else None
+                )
+                for s in site.services
+            }
 
     def waiting_counts(self, site_code: str | None = None) -> dict[str, int]:
         """How many tickets wait today per service (every service listed)."""

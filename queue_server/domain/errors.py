@@ -13,6 +13,7 @@ class ErrorKind(StrEnum):
     FORBIDDEN = "forbidden"  # 403
     NOT_FOUND = "not_found"  # 404
     CONFLICT = "conflict"  # 409
+    TOO_MANY = "too_many"  # 429
 
 
 class DomainError(Exception):

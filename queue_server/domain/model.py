@@ -232,6 +232,10 @@ class Site:
     transfer_keeps_issue_time: bool = True
     return_keeps_place: bool = True
     notice: str = ""
+    printer: str = "sim"
+    kiosk_priority_step: bool = True
+    kiosk_idle_seconds: int = 20
+    kiosk_rate_per_minute: int = 30
 
     @property
     def tz(self) -> ZoneInfo:

@@ -286,6 +286,23 @@ def counter_day_events(
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def service_handling_seconds(
+    conn: Connection, site: str, service: str, since: datetime
+) -> list[float]:
+    """Handling times (call to completion) of a service's tickets completed since a moment."""
+    rows = conn.execute(
+        select(ticket_events.c.at, tickets.c.called_at)
+        .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
+        .where(
+            ticket_events.c.site == site,
+            ticket_events.c.kind == "completed",
+            ticket_events.c.service == service,
+            ticket_events.c.at >= since,
+        )
+    ).all()
+    return [(at - called).total_seconds() for at, called in rows if called is not None]
+
+
 def ticket_events_of(conn: Connection, ticket_id: str) -> list[TicketEvent]:
     """A ticket's log, oldest first."""
     from ..domain.model import EventKind

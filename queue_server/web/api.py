@@ -16,7 +16,7 @@ from ..domain.errors import DomainError, ErrorKind, Invalid
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
 from .openapi import openapi_document
-from .serialize import counter_ref, service_json, ticket_json, view_json
+from .serialize import counter_ref, print_json, service_json, ticket_json, view_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -162,7 +162,10 @@ def services() -> ResponseReturnValue:
     """The site's services and whether each takes tickets now."""
     s = site()
     now = desk().clock.now()
-    return jsonify({"site": s.code, "services": [service_json(x, s, now) for x in s.services]})
+    left = desk().remaining_today(s)
+    return jsonify(
+        {"site": s.code, "services": [service_json(x, s, now, left[x.code]) for x in s.services]}
+    )
 
 
 @bp.get("/queue")
@@ -175,22 +178,88 @@ def queue() -> ResponseReturnValue:
 @bp.post("/tickets")
 @requires("kiosk", "admin")
 def issue() -> ResponseReturnValue:
-    """Issue a ticket."""
-    data = body({"service": str, "priority": bool}, required=("service",))
-    s = site()
-    view = desk().issue(
-        data["service"],
-        priority=data.get("priority", False),
-        site_code=s.code,
-        actor=principal().actor,
+    """Issue a ticket; committed first, then (with "print": true) printed on the kiosk printer."""
+    data = body(
+        {"service": str, "priority": bool, "print": bool, "procedure": str}, required=("service",)
     )
-    return ticket_response(view, 201)
+    s = site()
+    who = principal()
+    ext = current_app.extensions["motcua"]
+    if who.role == "kiosk" and not ext.limiter.allow(who.token_id):
+        raise DomainError(
+            "rate_limited",
+            "Kiosk đang lấy số quá nhanh. Vui lòng chờ giây lát rồi thử lại.",
+            "Too many tickets from this kiosk; wait a moment.",
+            ErrorKind.TOO_MANY,
+        )
+    procedure = data.get("procedure")
+    if procedure is not None:
+        ext.printing.check_procedure(s, data["service"], procedure)
+    view = desk().issue(
+        data["service"], priority=data.get("priority", False), site_code=s.code, actor=who.actor
+    )
+    printed = None
+    if data.get("print", False):
+        slip = ext.printing.slip(view, s, base_url(), procedure)
+        printed = print_json(ext.printing.print(s, slip))
+    return jsonify(
+        {
+            "ticket": view_json(view, s, base_url()),
+            "estimate_minutes": desk().estimate(view),
+            "print": printed,
+        }
+    ), 201
+
+
+@bp.post("/tickets/<ticket_id>/print")
+@requires("kiosk", "admin")
+def print_ticket(ticket_id: str) -> ResponseReturnValue:
+    """Print a ticket's slip again (after a printer fault)."""
+    data = body({"procedure": str})
+    view = desk().get(ticket_id)
+    s = desk().site(view.ticket.site)
+    if principal().site != s.code and principal().role != "admin":
+        raise forbidden(f"tại điểm {s.code}")
+    ext = current_app.extensions["motcua"]
+    slip = ext.printing.slip(view, s, base_url(), data.get("procedure"))
+    return jsonify(
+        {"ticket": view_json(view, s, base_url()), "print": print_json(ext.printing.print(s, slip))}
+    )
+
+
+@bp.get("/printers")
+@requires("clerk", "agent", "admin")
+def printers() -> ResponseReturnValue:
+    """Each site's kiosk printer: last result, fault, jobs and failures (for staff)."""
+    states = current_app.extensions["motcua"].printing.states.values()
+    return jsonify(
+        {
+            "printers": [
+                {
+                    "site": st.site,
+                    "printer": st.url,
+                    "ok": st.ok,
+                    "error_code": st.error_code,
+                    "message": st.message,
+                    "message_en": st.message_en,
+                    "at": st.at.isoformat() if st.at else None,
+                    "jobs": st.jobs,
+                    "failures": st.failures,
+                }
+                for st in states
+            ]
+        }
+    )
 
 
 @bp.get("/tickets/<ticket_id>")
 def get_ticket(ticket_id: str) -> ResponseReturnValue:
-    """A ticket by its unguessable id."""
-    return ticket_response(desk().get(ticket_id))
+    """A ticket by its unguessable id, with the estimated wait while it waits."""
+    view = desk().get(ticket_id)
+    s = desk().site(view.ticket.site)
+    return jsonify(
+        {"ticket": view_json(view, s, base_url()), "estimate_minutes": desk().estimate(view)}
+    )
 
 
 @bp.get("/tickets/<ticket_id>/events")
@@ -363,6 +432,17 @@ def drop_next_event() -> ResponseReturnValue:
     """Test hook (MOTCUA_TEST_HOOKS=1 only): lose the next display event on purpose."""
     _test_hooks().broadcaster.drop_next(1)
     return jsonify({"dropping": 1})
+
+
+@bp.post("/_test/printer-fault")
+def printer_fault() -> ResponseReturnValue:
+    """Test hook (MOTCUA_TEST_HOOKS=1 only): make simulated printers fail; {} clears the fault."""
+    ext = _test_hooks()
+    fault = body({"fault": str}).get("fault")
+    for printer in ext.printing.printers():
+        if hasattr(printer, "set_fault"):
+            printer.set_fault(fault)
+    return jsonify({"fault": fault})
 
 
 @bp.post("/_test/disconnect-displays")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import DomainError, ErrorKind
@@ -17,6 +17,7 @@ STATUS = {
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
+    ErrorKind.TOO_MANY: 429,
 }
 
 HTTP_MESSAGES = {
@@ -41,8 +42,11 @@ def register(app: Flask) -> None:
     """Install handlers so no API error is ever HTML or a 500 for bad input."""
 
     @app.errorhandler(DomainError)
-    def _domain(err: DomainError) -> Response:
-        return error_response(err.code, err.message, err.message_en, STATUS[err.kind])
+    def _domain(err: DomainError) -> Response | tuple[str, int]:
+        status = STATUS[err.kind]
+        if not request.path.startswith("/api/"):  # a page: say it in words, not JSON
+            return render_template("error.html", err=err, status=status), status
+        return error_response(err.code, err.message, err.message_en, status)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response | HTTPException:

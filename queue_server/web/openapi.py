@@ -112,27 +112,79 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/tickets": {
             "post": {
                 "summary": "Issue a ticket",
-                "description": "Who: kiosk, admin. The ticket is committed before the answer.",
+                "description": "Who: kiosk, admin. The ticket is committed before the answer "
+                "and before it is printed. With `print`, the slip goes to the site's kiosk printer "
+                "and `print` in the answer says how it went (a fault never loses the ticket). "
+                "`procedure` adds that procedure's documents to the slip as a checklist.",
                 "security": [{"bearer": []}],
                 "parameters": [SITE],
                 "requestBody": _body(
-                    {"service": {"type": "string"}, "priority": {"type": "boolean"}}, ["service"]
+                    {
+                        "service": {"type": "string"},
+                        "priority": {"type": "boolean"},
+                        "print": {"type": "boolean"},
+                        "procedure": {"type": "string"},
+                    },
+                    ["service"],
                 ),
                 "responses": {
-                    "201": _ok("the new ticket", TICKET_RESP),
+                    "201": _ok("the new ticket", {"$ref": "#/components/schemas/Issued"}),
                     "400": _err("malformed JSON, wrong types, unknown or missing field"),
                     **AUTHED,
-                    "404": _err("unknown_service"),
+                    "404": _err("unknown_service or unknown_procedure"),
                     "409": _err("closed_hours, daily_cap_reached or numbers_exhausted"),
                     "413": _err("body too large"),
+                    "429": _err("rate_limited: too many tickets from this kiosk"),
                 },
             }
         },
         "/api/v1/tickets/{ticket_id}": {
             "get": {
-                "summary": "A ticket (anyone holding its id)",
+                "summary": "A ticket (anyone holding its id), with its estimated wait",
                 "parameters": [TICKET_ID],
-                "responses": {"200": _ok("the ticket", TICKET_RESP), "404": _err("unknown_ticket")},
+                "responses": {
+                    "200": _ok("the ticket", {"$ref": "#/components/schemas/Issued"}),
+                    "404": _err("unknown_ticket"),
+                },
+            }
+        },
+        "/api/v1/tickets/{ticket_id}/print": {
+            "post": {
+                "summary": "Print a ticket's slip again (after a printer fault)",
+                "description": "Who: kiosk, admin.",
+                "security": [{"bearer": []}],
+                "parameters": [TICKET_ID],
+                "requestBody": _body({"procedure": {"type": "string"}}),
+                "responses": {
+                    "200": _ok(
+                        "the ticket and the print result", {"$ref": "#/components/schemas/Issued"}
+                    ),
+                    "400": _err("malformed body"),
+                    **AUTHED,
+                    "404": _err("unknown_ticket or unknown_procedure"),
+                    "413": _err("body too large"),
+                },
+            }
+        },
+        "/api/v1/printers": {
+            "get": {
+                "summary": "Kiosk printers: last result, fault, jobs, failures (for staff)",
+                "description": "Who: clerk, agent, admin.",
+                "security": [{"bearer": []}],
+                "responses": {"200": _ok("printers", {"type": "object"}), **AUTHED},
+            }
+        },
+        "/api/v1/_test/printer-fault": {
+            "post": {
+                "summary": "Test hook: simulated printers fail with {fault} ({} clears it) "
+                "(only with MOTCUA_TEST_HOOKS)",
+                "requestBody": _body({"fault": {"type": "string"}}),
+                "responses": {
+                    "200": {"description": "set"},
+                    "400": _err("malformed body"),
+                    "404": _err("hooks disabled"),
+                    "413": _err("body too large"),
+                },
             }
         },
         "/api/v1/tickets/{ticket_id}/events": {
@@ -291,6 +343,27 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Ticket": TICKET,
+    "PrintResult": {
+        "type": ["object", "null"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "error_code": {
+                "enum": ["offline", "paper_out", "cover_open", "timeout", "error", None]
+            },
+            "message": {"type": "string"},
+            "message_en": {"type": "string"},
+            "job_id": {"type": "string"},
+            "paper_low": {"type": "boolean"},
+        },
+    },
+    "Issued": {
+        "type": "object",
+        "properties": {
+            "ticket": {"$ref": "#/components/schemas/Ticket"},
+            "estimate_minutes": {"type": ["integer", "null"]},
+            "print": {"$ref": "#/components/schemas/PrintResult"},
+        },
+    },
     "TicketResponse": {
         "type": "object",
         "properties": {
@@ -314,6 +387,7 @@ SCHEMAS: dict[str, Any] = {
                         "open": {"type": "boolean"},
                         "hours": {"type": "string"},
                         "daily_cap": {"type": ["integer", "null"]},
+                        "remaining": {"type": ["integer", "null"]},
                         "first_number": {"type": "string"},
                         "last_number": {"type": "string"},
                         "icon": {"type": "string"},

@@ -57,8 +57,10 @@ def counter_ref(counter: Counter, state: CounterState | None = None) -> dict[str
     return body
 
 
-def service_json(service: Service, site: Site, now: datetime) -> dict[str, Any]:
-    """A service as /services lists it."""
+def service_json(
+    service: Service, site: Site, now: datetime, remaining: int | None = None
+) -> dict[str, Any]:
+    """A service as /services lists it (`remaining`: numbers left today under its cap)."""
     fmt = service.number_format
     return {
         "code": service.code,
@@ -70,10 +72,23 @@ def service_json(service: Service, site: Site, now: datetime) -> dict[str, Any]:
         "open": service.hours.is_open(site.local(now)),
         "hours": service.hours.describe(),
         "daily_cap": service.daily_cap,
+        "remaining": remaining,
         "icon": service.icon,
         "procedures": [
             {"name": p.name, "documents": list(p.documents)} for p in service.procedures
         ],
+    }
+
+
+def print_json(result: Any) -> dict[str, Any]:
+    """A PrintResult as the kiosk sees it."""
+    return {
+        "ok": result.ok,
+        "error_code": result.error_code,
+        "message": result.message_vi,
+        "message_en": result.message_en,
+        "job_id": result.job_id,
+        "paper_low": result.paper_low,
     }
 
 

@@ -51,7 +51,7 @@ def counter_action(server: ServerProcess, token: str, number: int, action: str) 
 
 
 def seq_number(number: str) -> int:
-    """ "A0042" -> 42."""
+    """The day sequence of a printed number: A0042 -> 42."""
     assert number.startswith("A") and len(number) == 5, number
     return int(number[1:])
 

@@ -7,7 +7,7 @@ const T = {
     touch: "Chạm để lấy số", touch_en: "Touch to take a number", choose: "Chọn lĩnh vực cần giải quyết",
     lookup: "Tra cứu thủ tục, giấy tờ", back: "Quay lại", priority_q: "Bạn có thuộc đối tượng ưu tiên không?",
     priority_who: "Người cao tuổi, người khuyết tật, phụ nữ mang thai, người có công, người đi cùng trẻ nhỏ",
-    yes_priority: "Có, tôi được ưu tiên", no_priority: "Không", take_with_docs: "Lấy số và in danh sách giấy tờ",
+    yes_priority: "Có, tôi được ưu tiên", no_priority: "Không", take_with_docs: "Lấy số và in danh sách giấy tờ này",
     your_number: "Số thứ tự của bạn", priority_badge: "ƯU TIÊN", ahead: "Số người chờ trước bạn",
     estimate: "Thời gian chờ dự kiến", reprint: "In lại phiếu", keep: "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
     done: "Xong", ok: "Đã hiểu", device_signin: "Kích hoạt kiosk", device_code: "Mã thiết bị kiosk", activate: "Kích hoạt",
@@ -45,7 +45,7 @@ const idleMs = Number(body.dataset.idleSeconds || 20) * 1000;
 const priorityStep = body.dataset.priorityStep === "1";
 const storeKey = `motcua.kiosk.${site}`;
 const $ = (id) => document.getElementById(id);
-const state = { services: [], choice: null, withDocs: false, ticket: null };
+const state = { services: [], choice: null, procedure: null, ticket: null };
 let idleTimer = null;
 
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
@@ -65,7 +65,7 @@ function show(id) {
 
 function home() {
   state.choice = null;
-  state.withDocs = false;
+  state.procedure = null;
   show("screen-idle");
   guide("idle");
 }
@@ -126,9 +126,9 @@ function renderFields() {
   }));
 }
 
-function choose(s, withDocs = false) {
+function choose(s, procedure = null) {
   state.choice = s;
-  state.withDocs = withDocs;
+  state.procedure = procedure;
   if (!s.open) { message(t("closed_title"), `${s.name}: ${s.hours}`); return; }
   if (s.remaining === 0) { message(t("full_title"), s.name); return; }
   if (priorityStep) { show("screen-priority"); guide("priority"); return; }
@@ -145,7 +145,7 @@ async function issue(priority) {
   $("btn-reprint").hidden = true;
   try {
     const data = await api("POST", `/tickets?site=${encodeURIComponent(site)}`,
-      { service: s.code, priority, print: true, documents: state.withDocs });
+      { service: s.code, priority, print: true, ...(state.procedure ? { procedure: state.procedure } : {}) });
     state.ticket = data.ticket;
     renderTicket(data);
     guide(data.print && !data.print.ok ? "print_failed" : "ticket");
@@ -189,7 +189,8 @@ $("btn-reprint").addEventListener("click", async () => {
   setPrint("", t("printing"));
   show("screen-ticket");
   try {
-    const data = await api("POST", `/tickets/${state.ticket.id}/print`, { documents: state.withDocs });
+    const data = await api("POST", `/tickets/${state.ticket.id}/print`,
+      state.procedure ? { procedure: state.procedure } : {});
     showPrint(data.print);
   } catch (err) {
     if (err.message !== "auth") setPrint("err", t("network"));
@@ -206,7 +207,7 @@ function message(title, text) {
 // ---- procedure lookup ------------------------------------------------------------
 function showLookup(s = null) {
   const box = $("lookup");
-  $("btn-take-with-docs").hidden = !s;
+  body.dataset.lookup = s ? s.code : "";
   $("lookup-title").textContent = s ? s.name : t("lookup");
   if (!s) {
     box.replaceChildren(...state.services.map((x) => {
@@ -219,10 +220,15 @@ function showLookup(s = null) {
   } else {
     state.choice = s;
     const procs = s.procedures || [];
-    box.replaceChildren(...(procs.length ? procs.map((p) => el("div", { class: "k-proc" },
-      el("h2", {}, p.name),
-      el("div", {}, t("docs")),
-      el("ul", {}, ...p.documents.map((d) => el("li", {}, d))))) : [el("p", { class: "k-hint" }, t("no_procedures"))]));
+    box.replaceChildren(...(procs.length ? procs.map((p) => {
+      const take = el("button", { class: "k-primary k-take" }, t("take_with_docs"));
+      take.addEventListener("click", () => choose(s, p.name));
+      return el("div", { class: "k-proc" },
+        el("h2", {}, p.name),
+        el("div", { class: "k-docs-label" }, t("docs")),
+        el("ul", {}, ...p.documents.map((d) => el("li", {}, d))),
+        take);
+    }) : [el("p", { class: "k-hint" }, t("no_procedures"))]));
   }
   show("screen-lookup");
   guide("lookup");
@@ -230,9 +236,8 @@ function showLookup(s = null) {
 
 $("btn-lookup").addEventListener("click", () => showLookup());
 $("btn-back-lookup").addEventListener("click", () => {
-  if (!$("btn-take-with-docs").hidden) showLookup(); else { show("screen-fields"); guide("fields"); }
+  if (body.dataset.lookup) showLookup(); else { show("screen-fields"); guide("fields"); }
 });
-$("btn-take-with-docs").addEventListener("click", () => choose(state.choice, true));
 $("btn-priority-yes").addEventListener("click", () => issue(true));
 $("btn-priority-no").addEventListener("click", () => issue(false));
 $("btn-back-priority").addEventListener("click", () => { show("screen-fields"); guide("fields"); });

@@ -1,0 +1,122 @@
+"""Printing ticket slips for kiosks: after the ticket is committed, never before.
+
+A printer fault never loses the ticket: the kiosk gets the fault in plain words
+and can print again; staff see the printer's last state at /api/v1/printers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from hardware.printer import PrintResult, TicketPrinter, printer_from_url
+from hardware.slip import TicketSlip, render_slip
+
+from .desk import TicketView
+from .domain.clock import Clock
+from .domain.errors import NotFound
+from .domain.model import Site, session_name_at
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PrinterState:
+    """What staff need to know about a kiosk printer."""
+
+    site: str
+    url: str
+    ok: bool | None = None
+    error_code: str | None = None
+    message: str = ""
+    message_en: str = ""
+    at: datetime | None = None
+    jobs: int = 0
+    failures: int = 0
+
+
+class KioskPrinting:
+    """One printer per site (from its `printer` setting), one job at a time per printer."""
+
+    def __init__(self, sites: tuple[Site, ...], data_dir: Path, clock: Clock) -> None:
+        self.clock = clock
+        self._printers: dict[str, TicketPrinter] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self.states: dict[str, PrinterState] = {}
+        for site in sites:
+            self._printers[site.code] = printer_from_url(site.printer, data_dir)
+            self._locks[site.code] = threading.Lock()
+            self.states[site.code] = PrinterState(site.code, _redact(site.printer))
+
+    def warm_up(self) -> None:
+        """Load fonts and render once, so the first citizen's slip is not the slow one."""
+        slip = TicketSlip("MộtCửa", "A000", "Hộ tịch", 0, self.clock.now(), "Sáng", "http://x/t/0")
+        render_slip(slip, 384)
+
+    def printers(self) -> list[TicketPrinter]:
+        """Every site's printer (for test hooks and health reports)."""
+        return list(self._printers.values())
+
+    @staticmethod
+    def check_procedure(site: Site, service_code: str, procedure: str) -> None:
+        """Raise NotFound unless the service has this procedure (checked before issuing)."""
+        service = site.services_by_code.get(service_code)
+        if service is not None and not any(p.name == procedure for p in service.procedures):
+            raise NotFound(
+                "unknown_procedure",
+                f"Lĩnh vực {service.name} không có thủ tục «{procedure}».",
+                f"No procedure {procedure!r} in {service.code}.",
+            )
+
+    def slip(
+        self, view: TicketView, site: Site, base_url: str, procedure: str | None
+    ) -> TicketSlip:
+        """The slip for a ticket; `procedure` adds that procedure's documents as a checklist."""
+        ticket = view.ticket
+        service = site.services_by_code[ticket.service]
+        documents: tuple[str, ...] = ()
+        if procedure is not None:
+            found = next((p for p in service.procedures if p.name == procedure), None)
+            if found is None:
+                raise NotFound(
+                    "unknown_procedure",
+                    f"Lĩnh vực {service.name} không có thủ tục «{procedure}».",
+                    f"No procedure {procedure!r} in {service.code}.",
+                )
+            documents = found.documents
+        issued = site.local(ticket.issued_at)
+        return TicketSlip(
+            centre_name=site.name,
+            number=ticket.number,
+            service_name=service.name,
+            ahead=view.ahead,
+            issued_at=issued,
+            session=session_name_at(issued.time()),
+            status_url=f"{base_url.rstrip('/')}/t/{ticket.id}",
+            priority=ticket.priority,
+            documents=documents,
+        )
+
+    def print(self, site: Site, slip: TicketSlip) -> PrintResult:
+        """Print a slip on the site's printer and remember how it went."""
+        with self._locks[site.code]:
+            result = self._printers[site.code].print_ticket(slip)
+            state = self.states[site.code]
+            state.ok, state.error_code = result.ok, result.error_code
+            state.message, state.message_en = result.message_vi, result.message_en
+            state.at = self.clock.now()
+            state.jobs += 1
+            if not result.ok:
+                state.failures += 1
+                log.warning(
+                    "printer fault at %s: %s (ticket %s)", site.code, result.error_code, slip.number
+                )
+        return result
+
+
+def _redact(url: str) -> str:
+    """Printer URLs carry no secrets today, but keep only scheme and host for display."""
+    return url.split("?", 1)[0]
