@@ -46,6 +46,7 @@ def create_app(
     db: Database | None = None,
     sequencer: Sequencer | None = None,
     migrate: bool = True,
+    heartbeat: bool = True,
 ) -> Flask:
     """Build the app: database, desk, Socket.IO (async mode explicit), blueprints."""
     server = config.server
@@ -71,6 +72,8 @@ def create_app(
         sequencer = _sequencer(server.redis_url)
     broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "")
     socketio.on_namespace(DisplayNamespace(broadcaster))
+    if heartbeat:
+        broadcaster.start_heartbeat()
 
     printing = KioskPrinting(config.sites, Path(server.data_dir), desk.clock)
     threading.Thread(target=printing.warm_up, name="slip-warm-up", daemon=True).start()

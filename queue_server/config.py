@@ -316,6 +316,10 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
             "counters",
             "transfer_keeps_issue_time",
             "return_keeps_place",
+            "printer",
+            "kiosk_priority_step",
+            "kiosk_idle_seconds",
+            "kiosk_rate_per_minute",
         },
     )
     code = v.string(raw, key, "code")

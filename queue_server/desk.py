@@ -316,6 +316,12 @@ class QueueDesk:
                     f"Ticket {ticket.number} is for a service counter {counter.number} "
                     "does not serve.",
                 )
+            if ticket.status in lifecycle.ACTIVE and ticket.counter not in (None, counter.number):
+                raise Conflict(
+                    "ticket_taken",
+                    f"Số {ticket.number} đang được Quầy số {ticket.counter} phục vụ.",
+                    f"Ticket {ticket.number} is being served at counter {ticket.counter}.",
+                )
             lifecycle.check(ticket, Action.CALL)
             self._finish_current(conn, site, counter, now, actor, out)
             called = self._move(

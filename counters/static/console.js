@@ -45,7 +45,7 @@ const site = body.dataset.site;
 const number = Number(body.dataset.counter);
 const storeKey = `motcua.clerk.${site}.${number}`;
 const $ = (id) => document.getElementById(id);
-const state = { counter: null, busy: false, stats: null };
+const state = { counter: null, busy: false, stats: null, signedIn: false };
 
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
 
@@ -59,6 +59,8 @@ if (params.get("token")) {
 const token = () => localStorage.getItem(storeKey);
 
 function showSignin(message = "") {
+  state.signedIn = false;
+  delete body.dataset.ready;
   $("main").hidden = true;
   $("signout").hidden = true;
   $("signin").hidden = false;
@@ -101,8 +103,14 @@ async function enter() {
   $("signin").hidden = true;
   $("main").hidden = false;
   $("signout").hidden = false;
-  body.dataset.ready = "1";
+  state.signedIn = true;
+  markReady();
   refreshWaiting();
+}
+
+// Ready: signed in, and the counter's live state (open or paused, current ticket) is known.
+function markReady() {
+  if (state.signedIn && state.counter) body.dataset.ready = "1";
 }
 
 // ---- rendering -------------------------------------------------------------
@@ -198,7 +206,8 @@ async function act(kind, extra) {
       const { ticket } = await api("POST", `${base}/call`, { ticket: extra });
       setCurrent(ticket); closePanels(); toast("ok", t("called_msg")(ticket.number));
     } else if (kind === "pause") {
-      const paused = c && c.state === "open";
+      if (!c) return; // the counter's state is not known yet: pause or resume?
+      const paused = c.state === "open";
       const { counter } = await api("POST", `${base}/${paused ? "pause" : "resume"}`);
       state.counter.state = counter.state;
       toast("ok", paused ? t("paused_msg") : t("resumed_msg"));
@@ -263,7 +272,9 @@ document.addEventListener("keydown", (e) => {
   }
   const map = { "Enter": "next", "+": "recall", "-": "noshow", "*": "complete", "/": "transfer", ".": "specific",
     "p": "pause", "P": "pause", "F1": "next", "F2": "recall", "F3": "noshow", "F4": "complete", "F5": "transfer",
-    "F6": "specific", "F7": "pause" };
+    "F6": "specific", "F7": "pause",
+    // A numeric keypad with NumLock off sends Delete for "." and Insert for "0".
+    "Delete": "specific", "Decimal": "specific" };
   const a = map[e.key];
   if (!a) return;
   e.preventDefault();
@@ -276,6 +287,7 @@ document.addEventListener("keydown", (e) => {
 function onSnapshot(snap) {
   state.counter = snap.counters.find((c) => c.number === number) || null;
   render();
+  markReady();
   refreshWaiting();
 }
 

@@ -78,6 +78,24 @@ class Broadcaster:
                 event.name, body, namespace=DISPLAY_NAMESPACE, to=site_room(event.site)
             )
 
+    def start_heartbeat(self, interval: float = 30.0) -> None:
+        """Every `interval` seconds tell each site's displays the current (epoch, seq)."""
+
+        def beat() -> None:
+            while True:
+                self.socketio.sleep(interval)
+                for site in self.desk.config.sites:
+                    try:
+                        epoch, seq = self.sequencer.current(site.code)
+                        self.socketio.emit(
+                            "heartbeat", {"epoch": epoch, "seq": seq},
+                            namespace=DISPLAY_NAMESPACE, to=site_room(site.code),
+                        )  # fmt: skip
+                    except Exception:  # Redis away for a moment: try again next beat
+                        log.exception("heartbeat failed")
+
+        self.socketio.start_background_task(beat)
+
     def drop_next(self, count: int = 1) -> None:
         """Test hook: skip emitting the next events (their seq is still consumed)."""
         with self._lock:

@@ -286,14 +286,14 @@ def test_call_ticket_of_yesterday_is_unknown(desk: QueueDesk, clock: FakeClock) 
     assert desk.get(old.id).ticket.status is S.WAITING
 
 
-def test_call_ticket_already_called_is_illegal(desk: QueueDesk, clock: FakeClock) -> None:
+def test_call_ticket_taken_by_another_counter_names_it(desk: QueueDesk, clock: FakeClock) -> None:
     a, b = issue_many(desk, clock, "nn")
     desk.call_next(1)
     desk.call_next(2)  # counter 2 is now busy with b
-    with pytest.raises(IllegalTransition) as info:
+    with pytest.raises(Conflict) as info:
         desk.call_ticket(2, a.number)
-    assert info.value.code == "illegal_transition"
-    assert a.number in info.value.message
+    assert info.value.code == "ticket_taken"
+    assert info.value.message == f"Số {a.number} đang được Quầy số 1 phục vụ."
     # the failed call must not have finished counter 2's ticket
     assert desk.get(b.id).ticket.status is S.CALLED
     assert current(desk, 2).id == b.id

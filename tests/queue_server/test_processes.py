@@ -12,20 +12,25 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import requests
 import socketio
 
-if TYPE_CHECKING:
-    from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, centre_text
 
 pytestmark = pytest.mark.server
 
 NS = "/display"
 API = "/api/v1"
 HTTP_TIMEOUT = 10
+
+# The bursts below come from one kiosk token, far above a real kiosk's rate limit.
+BURST_CENTRE = centre_text().replace(
+    'hours = "always"\n', 'hours = "always"\nkiosk_rate_per_minute = 1000000\n', 1
+)
+assert "kiosk_rate_per_minute" in BURST_CENTRE
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -154,8 +159,8 @@ def test_two_processes_sharing_postgres_issue_consecutive_numbers(
 ) -> None:
     env = {"MOTCUA_DATABASE_URL": pg_url}
     servers = [
-        server_factory(env=env, data_dir=tmp_path / "a").start(),
-        server_factory(env=env, data_dir=tmp_path / "b").start(),
+        server_factory(env=env, centre=BURST_CENTRE, data_dir=tmp_path / "a").start(),
+        server_factory(env=env, centre=BURST_CENTRE, data_dir=tmp_path / "b").start(),
     ]
     kiosk = servers[0].token("kiosk")  # stored in PostgreSQL, so both servers know it
     threads, per_thread = 8, 200
@@ -197,7 +202,7 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_ticket(
     server_factory: Callable[..., ServerProcess], backend_env: dict[str, str], tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    first = server_factory(env=backend_env, data_dir=data).start()
+    first = server_factory(env=backend_env, centre=BURST_CENTRE, data_dir=data).start()
     kiosk = first.token("kiosk")
     acked: list[tuple[str, str]] = []  # (id, number) of every 201 a client received
     odd: list[str] = []
@@ -233,7 +238,7 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_ticket(
     assert len(acked) >= 300, f"only {len(acked)} tickets before the deadline"
     assert alive_at_kill == 4, "the burst ended before the kill"
 
-    second = server_factory(env=backend_env, data_dir=data).start()
+    second = server_factory(env=backend_env, centre=BURST_CENTRE, data_dir=data).start()
     with requests.Session() as http:
         for ticket_id, number in acked:
             r = http.get(f"{second.url}{API}/tickets/{ticket_id}", timeout=HTTP_TIMEOUT)

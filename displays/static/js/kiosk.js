@@ -15,6 +15,8 @@ const T = {
     printed: "Đã in phiếu. Mời bạn nhận phiếu ở khe bên dưới.",
     print_failed: (m) => `${m} Số của bạn vẫn được giữ. Vui lòng ghi nhớ số này hoặc nhờ cán bộ hỗ trợ.`,
     closed_title: "Ngoài giờ lấy số", full_title: "Đã hết số trong ngày", error_title: "Chưa lấy được số",
+    closed_text: (n, h) => `Lĩnh vực ${n} hiện ngoài giờ lấy số. Giờ làm việc: ${h}.`,
+    full_text: (n, h) => `Lĩnh vực ${n} đã hết số trong ngày hôm nay. Mời quay lại vào ngày làm việc tiếp theo (giờ làm việc: ${h}).`,
     minutes: (n) => (n < 1 ? "dưới 1 phút" : `khoảng ${n} phút`), no_procedures: "Chưa có thông tin thủ tục cho lĩnh vực này.",
     docs: "Giấy tờ cần mang theo", network: "Không kết nối được máy chủ. Vui lòng thử lại hoặc nhờ cán bộ hỗ trợ.",
     busy: "Bạn thao tác quá nhanh. Vui lòng chờ giây lát rồi thử lại.",
@@ -31,6 +33,8 @@ const T = {
     printed: "Printed. Please take your ticket below.",
     print_failed: (m) => `${m} Your number is kept. Please remember it or ask a member of staff.`,
     closed_title: "Outside opening hours", full_title: "No more numbers today", error_title: "Could not take a number",
+    closed_text: (n, h) => `${n} is not issuing numbers now. Opening hours: ${h}.`,
+    full_text: (n, h) => `${n} has issued all its numbers for today. Please come back on the next working day (hours: ${h}).`,
     minutes: (n) => (n < 1 ? "under 1 minute" : `about ${n} minutes`), no_procedures: "No procedure information for this field yet.",
     docs: "Documents to bring", network: "Cannot reach the server. Please try again or ask a member of staff.",
     busy: "Too fast. Please wait a moment and try again.",
@@ -61,6 +65,13 @@ function show(id) {
   body.dataset.screen = id.replace("screen-", "");
   clearTimeout(idleTimer);
   if (id !== "screen-idle" && id !== "screen-signin") idleTimer = setTimeout(home, idleMs);
+}
+
+// Restart the idle countdown on the screen shown now (after an answer that took long).
+function keepAwake() {
+  clearTimeout(idleTimer);
+  const current = body.dataset.screen;
+  if (current && current !== "idle" && current !== "signin") idleTimer = setTimeout(home, idleMs);
 }
 
 function home() {
@@ -103,8 +114,15 @@ async function loadServices() {
   renderFields();
 }
 
+// "7:30–11:30" must not break at its dash: word joiners keep each session on one line.
+const hoursText = (h) => (h || "").replace(/(\d)–(\d)/g, "$1\u2060–\u2060$2");
+
+function fieldName(s) {
+  return lang === "en" && s.name_en ? s.name_en : s.name;
+}
+
 function fieldNote(s) {
-  if (!s.open) return `${t("closed")} · ${s.hours}`;
+  if (!s.open) return `${t("closed")} · ${hoursText(s.hours)}`;
   if (s.remaining === 0) return t("full");
   return lang === "en" ? s.name : (s.name_en || "");
 }
@@ -118,7 +136,7 @@ function renderFields() {
     const full = s.remaining === 0;
     const b = el("button", { class: `k-field${closed ? " closed" : ""}${full ? " full" : ""}`, dataset: { service: s.code } });
     b.innerHTML = `<svg><use href="#ic-${s.icon || "doc"}"/></svg>`;
-    const label = el("span", {}, el("span", { class: "k-fname" }, lang === "en" && s.name_en ? s.name_en : s.name),
+    const label = el("span", {}, el("span", { class: "k-fname" }, fieldName(s)),
       el("span", { class: "k-fnote" }, fieldNote(s)));
     b.append(label);
     b.addEventListener("click", () => choose(s));
@@ -129,8 +147,8 @@ function renderFields() {
 function choose(s, procedure = null) {
   state.choice = s;
   state.procedure = procedure;
-  if (!s.open) { message(t("closed_title"), `${s.name}: ${s.hours}`); return; }
-  if (s.remaining === 0) { message(t("full_title"), s.name); return; }
+  if (!s.open) { message(t("closed_title"), t("closed_text")(fieldName(s), hoursText(s.hours))); return; }
+  if (s.remaining === 0) { message(t("full_title"), t("full_text")(fieldName(s), hoursText(s.hours))); return; }
   if (priorityStep) { show("screen-priority"); guide("priority"); return; }
   issue(false);
 }
@@ -140,18 +158,25 @@ async function issue(priority) {
   const s = state.choice;
   show("screen-ticket");
   $("t-number").textContent = "…";
-  $("t-field").textContent = s.name;
+  $("t-field").textContent = fieldName(s);
   setPrint("", t("printing"));
   $("btn-reprint").hidden = true;
+  delete body.dataset.print;
+  delete body.dataset.ticket;
+  // A printer can take seconds (a timeout, a stalled job): no countdown until the answer,
+  // so the citizen always gets to see the number and the print result.
+  clearTimeout(idleTimer);
   try {
     const data = await api("POST", `/tickets?site=${encodeURIComponent(site)}`,
       { service: s.code, priority, print: true, ...(state.procedure ? { procedure: state.procedure } : {}) });
     state.ticket = data.ticket;
     renderTicket(data);
+    keepAwake();
     guide(data.print && !data.print.ok ? "print_failed" : "ticket");
     loadServices().catch(() => {});
   } catch (err) {
     if (err.message === "auth") return;
+    keepAwake();
     const e = err.data && err.data.error;
     const title = e && e.code === "closed_hours" ? t("closed_title")
       : e && e.code === "daily_cap_reached" ? t("full_title") : t("error_title");
@@ -163,7 +188,8 @@ async function issue(priority) {
 function renderTicket(data) {
   const tk = data.ticket;
   $("t-number").textContent = tk.number;
-  $("t-field").textContent = tk.service_name;
+  const svc = state.services.find((x) => x.code === tk.service);
+  $("t-field").textContent = svc ? fieldName(svc) : tk.service_name;
   $("t-prio").hidden = !tk.priority;
   $("t-ahead").textContent = tk.ahead ?? 0;
   $("t-estimate").textContent = data.estimate_minutes == null ? "—" : t("minutes")(data.estimate_minutes);
@@ -187,7 +213,9 @@ function showPrint(result) {
 $("btn-reprint").addEventListener("click", async () => {
   if (!state.ticket) return;
   setPrint("", t("printing"));
+  delete body.dataset.print;
   show("screen-ticket");
+  clearTimeout(idleTimer);
   try {
     const data = await api("POST", `/tickets/${state.ticket.id}/print`,
       state.procedure ? { procedure: state.procedure } : {});
@@ -195,6 +223,7 @@ $("btn-reprint").addEventListener("click", async () => {
   } catch (err) {
     if (err.message !== "auth") setPrint("err", t("network"));
   }
+  keepAwake();
 });
 
 function message(title, text) {
@@ -208,12 +237,14 @@ function message(title, text) {
 function showLookup(s = null) {
   const box = $("lookup");
   body.dataset.lookup = s ? s.code : "";
-  $("lookup-title").textContent = s ? s.name : t("lookup");
+  $("lookup-title").textContent = s ? fieldName(s) : t("lookup");
+  box.classList.toggle("k-lookup-fields", !s);
+  box.scrollTop = 0;  // a field tapped low in the list must not open its procedures scrolled
   if (!s) {
     box.replaceChildren(...state.services.map((x) => {
       const b = el("button", { class: "k-field", dataset: { service: x.code } });
       b.innerHTML = `<svg><use href="#ic-${x.icon || "doc"}"/></svg>`;
-      b.append(el("span", { class: "k-fname" }, x.name));
+      b.append(el("span", { class: "k-fname" }, fieldName(x)));
       b.addEventListener("click", () => showLookup(x));
       return b;
     }));

@@ -52,6 +52,14 @@ export class LiveQueue {
     });
     this.socket.io.on("reconnect", () => { this.stats.reconnects += 1; });
     this.socket.on("snapshot", (snap) => this.applySnapshot(snap));
+    // The server says where the sequence stands every half minute, so a display that
+    // missed the last event of a quiet spell notices without waiting for the next one.
+    this.socket.on("heartbeat", (hb) => {
+      if (!this.syncing && (hb.epoch !== this.epoch || hb.seq > this.seq)) {
+        this.stats.gaps += 1;
+        this.resync();
+      }
+    });
     for (const name of EVENTS) {
       this.socket.on(name, (payload) => this.handle(name, payload));
     }
