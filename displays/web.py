@@ -61,6 +61,7 @@ def kiosk() -> ResponseReturnValue:
         lang=_lang(),
         idle_seconds=site.kiosk_idle_seconds,
         priority_step=site.kiosk_priority_step,
+        voice=site.kiosk_voice and current_app.extensions["motcua"].voice is not None,
     )
 
 
@@ -71,6 +72,34 @@ def ticket_status(ticket_id: str) -> ResponseReturnValue:
     view = desk.get(ticket_id)  # 404 page for unknown ids, see errors.register
     site = desk.site(view.ticket.site)
     return render_template("status.html", site=site, ticket_id=view.ticket.id, lang=_lang())
+
+
+CALL_RE = re.compile(r"^[0-9a-f]{64}\.wav$")
+
+
+@bp.get("/audio/calls/<name>")
+def call_audio(name: str) -> ResponseReturnValue:
+    """An announcement's audio (chime + the call said twice), made when the call was made."""
+    voice = current_app.extensions["motcua"].voice
+    if voice is None or not CALL_RE.match(name) or not voice.path(name).exists():
+        abort(404)
+    return send_from_directory(voice.out_dir, name, mimetype="audio/wav", max_age=86400)
+
+
+@bp.get("/audio/guide/<step>.wav")
+def guide_audio(step: str) -> ResponseReturnValue:
+    """Spoken kiosk guidance for a step (idle, fields, priority, ticket, print_failed)."""
+    ext = current_app.extensions["motcua"]
+    if ext.voice is None:
+        abort(404)
+    site = ext.desk.site(request.args.get("site"))
+    try:
+        made = ext.voice.guide(site, step, _lang())
+    except ValueError:
+        abort(404)
+    except Exception:  # no engine could speak: the kiosk simply stays silent
+        abort(404)
+    return send_from_directory(made.path.parent, made.path.name, mimetype="audio/wav", max_age=3600)
 
 
 @bp.get("/fonts/<name>")

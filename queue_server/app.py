@@ -20,6 +20,7 @@ from .events import EventBus, LocalSequencer, RedisSequencer, Sequencer
 from .printing import KioskPrinting
 from .ratelimit import RateLimiter
 from .storage.database import Database
+from .voice import Voice
 from .web import api, errors, pages
 from .web.realtime import Broadcaster, DisplayNamespace
 
@@ -37,6 +38,7 @@ class Motcua:
     broadcaster: Broadcaster
     printing: KioskPrinting
     limiter: RateLimiter
+    voice: Voice | None
 
 
 def create_app(
@@ -70,7 +72,13 @@ def create_app(
     )
     if sequencer is None:
         sequencer = _sequencer(server.redis_url)
-    broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "")
+    voice = (
+        Voice(config.sites, Path(server.data_dir), server.audio_player) if server.voice else None
+    )
+    broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "", voice)
+    if voice is not None:
+        threading.Thread(target=voice.ensure_pack, name="voice-pack", daemon=True).start()
+        socketio.start_background_task(voice.prefetch_forever, socketio.sleep)
     socketio.on_namespace(DisplayNamespace(broadcaster))
     if heartbeat:
         broadcaster.start_heartbeat()
@@ -79,7 +87,9 @@ def create_app(
     threading.Thread(target=printing.warm_up, name="slip-warm-up", daemon=True).start()
     limiter = RateLimiter(per_minute=config.default_site.kiosk_rate_per_minute)
 
-    app.extensions["motcua"] = Motcua(config, db, desk, socketio, broadcaster, printing, limiter)
+    app.extensions["motcua"] = Motcua(
+        config, db, desk, socketio, broadcaster, printing, limiter, voice
+    )
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

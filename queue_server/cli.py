@@ -38,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--site", help="site code (default: the first site)")
     _common(create)
 
+    voice = sub.add_parser("voice", help="voice announcements")
+    vsub = voice.add_subparsers(dest="voice_command", required=True)
+    vbuild = vsub.add_parser(
+        "build", help="build the clip pack that says every number the centre can issue"
+    )
+    _common(vbuild)
+    vbuild.add_argument("--force", action="store_true", help="render every clip again")
+
     config = sub.add_parser("config", help="configuration tools")
     csub = config.add_subparsers(dest="config_command", required=True)
     check = csub.add_parser("check", help="validate a centre file")
@@ -62,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "token":
             return _token_create(args)
+        if args.command == "voice":
+            return _voice_build(args)
         return _config_check(args)
     except ConfigError as err:
         print(f"motcua: lỗi cấu hình / configuration error: {err}", file=sys.stderr)
@@ -158,6 +168,37 @@ def _token_create(args: argparse.Namespace) -> int:
         f"role={args.role} site={site.code}" + (f" counter={args.counter}" if args.counter else "")
     )
     print(token)
+    return 0
+
+
+def _voice_build(args: argparse.Namespace) -> int:
+    from audio.clippack import build_pack
+    from audio.engines import EspeakEngine
+
+    from .voice import Voice
+
+    config = _load(args)
+    voice = Voice(config.sites, Path(config.server.data_dir))
+    engine = EspeakEngine(config.default_site.voice)
+    if not engine.available():
+        print("motcua: espeak-ng is not installed (apt-get install espeak-ng)", file=sys.stderr)
+        return 2
+    words = voice.words()
+
+    def progress(done: int, total: int, word: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "█" * filled + "·" * (width - filled)
+        print(f"\r  [{bar}] {done}/{total} {word[:40]:<40}", end="", flush=True)
+
+    print(f"Tạo gói âm thanh / building the clip pack: {len(words)} words -> {voice.pack_dir}")
+    report = build_pack(words, voice.pack_dir, engine, progress, force=args.force)
+    print()
+    print(f"  made {len(report.made)}, kept {len(report.kept)}, engine {report.engine_used}")
+    if report.missing:
+        print(f"  missing {len(report.missing)}: {', '.join(sorted(report.missing))}")
+        return 1
+    print("  every number of every service can be announced")
     return 0
 
 

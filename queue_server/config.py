@@ -101,6 +101,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Base URL printed in QR codes (http://10.0.0.2:5000/); the request's host when unset.",
     ),
     Setting(
+        "voice",
+        True,
+        "MOTCUA_VOICE",
+        "Make announcement audio (clip pack, espeak-ng, cached gTTS); false: text only.",
+        lambda v: v.lower() in ("1", "true", "yes", "on"),
+    ),
+    Setting(
+        "audio_player",
+        None,
+        "MOTCUA_AUDIO_PLAYER",
+        "Command that plays a WAV on the server's own speakers, one call at a time "
+        '(e.g. "aplay -q"); unset: the lobby display plays the audio.',
+    ),
+    Setting(
         "test_hooks",
         False,
         "MOTCUA_TEST_HOOKS",
@@ -123,6 +137,8 @@ class ServerSettings:
     sqlite_synchronous: str = "FULL"
     max_body_bytes: int = 16384
     public_url: str | None = None
+    voice: bool = True
+    audio_player: str | None = None
     test_hooks: bool = False
 
     @property
@@ -364,7 +380,39 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
         kiosk_priority_step=v.boolean(raw, key, "kiosk_priority_step", True),
         kiosk_idle_seconds=v.integer(raw, key, "kiosk_idle_seconds", 20, minimum=5) or 20,
         kiosk_rate_per_minute=v.integer(raw, key, "kiosk_rate_per_minute", 30, minimum=1) or 30,
+        announce_template=_template(v, raw, key),
+        announce_repeat=v.integer(raw, key, "announce_repeat", 2, minimum=1) or 2,
+        reading_odd=_choice(v, raw, key, "reading_odd", ("linh", "lẻ"), "linh"),
+        voice=_choice(v, raw, key, "voice", ("vi", "vi-vn-x-central", "vi-vn-x-south"), "vi"),
+        voice_clips=v.string(raw, key, "voice_clips", ""),
+        kiosk_voice=v.boolean(raw, key, "kiosk_voice", True),
     )
+
+
+def _choice(
+    v: _Validator,
+    raw: Mapping[str, Any],
+    key: str,
+    name: str,
+    allowed: tuple[str, ...],
+    default: str,
+) -> str:
+    value = v.string(raw, key, name, default)
+    if value not in allowed:
+        raise v.fail(f"{key}.{name}", f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _template(v: _Validator, raw: Mapping[str, Any], key: str) -> str:
+    """The announcement sentence; it must name {number} and {counter} and nothing else."""
+    text = v.string(raw, key, "announce_template", Site.announce_template)
+    try:
+        text.format(number="1", counter="1")
+    except (KeyError, IndexError, ValueError) as err:
+        raise v.fail(f"{key}.announce_template", "use only {number} and {counter}") from err
+    if "{number}" not in text or "{counter}" not in text:
+        raise v.fail(f"{key}.announce_template", "must contain {number} and {counter}")
+    return text
 
 
 def _printer(v: _Validator, raw: Mapping[str, Any], key: str) -> str:

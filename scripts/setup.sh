@@ -22,6 +22,15 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.motcua-setup-* && touch "$stamp"
 fi
 
+# The offline voice speaks through espeak-ng (Debian); without it calls are shown, not heard.
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null || true
+  else
+    echo "setup: install espeak-ng for spoken announcements (sudo apt-get install espeak-ng sox)" >&2
+  fi
+fi
+
 # Front-end libraries (socket.io-client) from the npm registry, pinned by package-lock.json,
 # served locally by the app: centres often run without internet.
 if ! command -v npm >/dev/null 2>&1; then

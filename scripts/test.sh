@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 bash scripts/services.sh
 # Browser tests drive Debian's Chromium with Playwright (no browser download).
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Voice tests use Debian's espeak-ng and sox.
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+command -v sox >/dev/null 2>&1 || missing="$missing sox"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -236,6 +236,12 @@ class Site:
     kiosk_priority_step: bool = True
     kiosk_idle_seconds: int = 20
     kiosk_rate_per_minute: int = 30
+    announce_template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
+    announce_repeat: int = 2
+    reading_odd: str = "linh"
+    voice: str = "vi"
+    voice_clips: str = ""
+    kiosk_voice: bool = True
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,6 +16,7 @@ from flask_socketio import Namespace, SocketIO, join_room
 from .. import events as ev
 from ..desk import QueueDesk
 from ..events import DeskEvent, Sequencer
+from ..voice import Spoken, Voice
 from .serialize import announcement, counter_ref, snapshot_json, ticket_json
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,14 @@ class Broadcaster:
     """Turns committed desk events into numbered Socket.IO events for displays."""
 
     def __init__(
-        self, socketio: SocketIO, desk: QueueDesk, sequencer: Sequencer, base_url: str = ""
+        self,
+        socketio: SocketIO,
+        desk: QueueDesk,
+        sequencer: Sequencer,
+        base_url: str = "",
+        voice: Voice | None = None,
     ) -> None:
+        self.voice = voice
         self.socketio = socketio
         self.desk = desk
         self.sequencer = sequencer
@@ -51,7 +58,7 @@ class Broadcaster:
         if event.name == ev.TICKET_CALLED:
             assert event.counter is not None and event.ticket is not None
             body["counter"] = counter_ref(event.counter)
-            body["announcement"] = announcement(event.ticket, event.counter)
+            body["announcement"] = announcement(self.speak(event), self.base_url)
             body["recall"] = event.recall
         elif event.name == ev.COUNTER_STATE:
             assert event.counter is not None
@@ -63,6 +70,15 @@ class Broadcaster:
         if event.ticket is not None:
             body["waiting"] = self.desk.waiting_counts(event.site)
         return body
+
+    def speak(self, event: DeskEvent) -> Spoken:
+        """The call's sentence, with audio when voice is on."""
+        assert event.ticket is not None and event.counter is not None
+        site = self.desk.site(event.site)
+        if self.voice is None:
+            text, text_en = Voice.texts_for(site, event.ticket, event.counter)
+            return Spoken(text, text_en, None)
+        return self.voice.announce(site, event.ticket, event.counter)
 
     def on_event(self, event: DeskEvent) -> None:
         """Number an event and emit it to the site's displays, in seq order."""

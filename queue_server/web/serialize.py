@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from audio.numbers import announcement_text, announcement_text_en
-
 from ..desk import Snapshot, TicketView
 from ..domain.model import COUNTER_STATE_VI, STATUS_VI, Counter, CounterState, Service, Site, Ticket
+from ..voice import Spoken
 
 
 def iso(moment: datetime | None, site: Site) -> str | None:
@@ -92,12 +91,14 @@ def print_json(result: Any) -> dict[str, Any]:
     }
 
 
-def announcement(ticket: Ticket, counter: Counter) -> dict[str, Any]:
-    """What the loudspeaker says for a call: the sentence as spoken, number and counter in words."""
+def announcement(spoken: Spoken, base_url: str) -> dict[str, Any]:
+    """What the loudspeaker says for a call: the sentence as spoken and its audio."""
     return {
-        "text": announcement_text(ticket.number, counter.number),
-        "text_en": announcement_text_en(ticket.number, counter.number),
-        "audio_url": None,
+        "text": spoken.text,
+        "text_en": spoken.text_en,
+        "audio_url": f"{base_url.rstrip('/')}/audio/calls/{spoken.audio_name}"
+        if spoken.audio_name
+        else None,
     }
 
 

@@ -21,7 +21,7 @@ from audio.announcer import GUIDANCE, Announcement, Announcer, SpeechUnavailable
 from audio.engines import ChainEngine, ClipPackEngine, EspeakEngine, GttsEngine
 from audio.numbers import announcement_text
 from tests.audio.conftest import COUNTERS
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, require_service
 
 CHIME_S, CHIME_GAP_S, GAP_S = 0.9, 0.25, 0.6
 
@@ -211,7 +211,7 @@ def test_artifact_measured_with_sox(announcer: Announcer, number: str, counter: 
     target = folder / f"call-{number}-counter-{counter}.wav"
     shutil.copyfile(a.path, target)
     if shutil.which("sox") is None:
-        pytest.skip("sox not installed: the artifact is kept unmeasured")
+        require_service("sox", "not installed (apt-get install sox): the artifact is unmeasured")
     stats = sox_stat(target)
     (folder / f"{target.stem}.stat.txt").write_text(
         "".join(f"{k}: {v}\n" for k, v in stats.items()), "utf-8"

@@ -259,7 +259,7 @@ class Kiosk:
         return response.json()  # type: ignore[no-any-return]
 
     def printed(self, state: str = "ok") -> None:
-        """Wait until the kiosk reports this print state ("ok" or a fault code) on the ticket screen."""
+        """Wait for this print state ("ok" or a fault code), shown on the ticket screen."""
         expect(self.page.locator("body")).to_have_attribute("data-print", state)
         assert self.page.locator("body").get_attribute("data-screen") == "ticket"
 

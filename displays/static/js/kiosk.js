@@ -54,10 +54,16 @@ let idleTimer = null;
 
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
 
-// Spoken guidance: the voice engine (when configured) listens for these; nothing breaks without it.
+// Spoken guidance from the same offline voice as the calls. Every step follows a touch,
+// so the browser allows the sound; a missing voice just means silence.
+const voiceOn = body.dataset.voice === "1";
+const guideAudio = new Audio();
 function guide(step) {
   window.dispatchEvent(new CustomEvent("motcua:guide", { detail: { step, lang } }));
   body.dataset.guide = step;
+  if (!voiceOn || step === "message" || step === "lookup") return;
+  guideAudio.src = `/audio/guide/${step}.wav?site=${encodeURIComponent(site)}&lang=${lang}`;
+  guideAudio.play().catch(() => { /* not allowed yet, or no voice: stay silent */ });
 }
 
 function show(id) {

@@ -1,9 +1,11 @@
 // Lobby TV: newest call, counters, recent calls, waiting per field.
+import { HallSpeaker } from "./announcer.js";
 import { LiveQueue, clockText, el } from "./live.js";
 
 const T = {
   vi: {
     subtitle: "Hệ thống xếp hàng tự động", invite: "Mời công dân có số", goto: "đến",
+    sound_locked: "Chạm vào đây để bật âm thanh gọi số",
     counters: "Quầy đang phục vụ", recent: "Số đã gọi", waiting: "Số người đang chờ",
     online: "Đã kết nối", offline: "Mất kết nối", paused: "Tạm dừng", closed: "Đóng",
     called: "Đang mời", serving: "Đang phục vụ", done: "Đã phục vụ", no_show: "Không có mặt",
@@ -11,6 +13,7 @@ const T = {
   },
   en: {
     subtitle: "Queue management system", invite: "Now serving number", goto: "please go to",
+    sound_locked: "Tap here to turn on the call announcements",
     counters: "Counters", recent: "Recent calls", waiting: "People waiting",
     online: "Connected", offline: "Disconnected", paused: "Paused", closed: "Closed",
     called: "Calling", serving: "Serving", done: "Served", no_show: "Not present",
@@ -154,6 +157,9 @@ function onEvent(name, p) {
       state.caption = { id: tk.id, text: lang === "en" ? p.announcement.text_en : p.announcement.text };
       flash();
       window.dispatchEvent(new CustomEvent("motcua:call", { detail: p }));
+      if (speaker && p.announcement && p.announcement.audio_url) {
+        speaker.enqueue({ id: `${tk.number}@${p.seq}`, url: p.announcement.audio_url });
+      }
     }
   } else if (tk) {
     for (const c of state.counters.values()) {
@@ -172,6 +178,16 @@ function onStatus(s) {
   conn.textContent = t(s);
   conn.classList.toggle("offline", s === "offline");
   body.dataset.conn = s;
+}
+
+// ?audio=0 on every screen of a hall but one, so each hall has one loudspeaker queue.
+const speaker = params.get("audio") === "0" ? null : new HallSpeaker({
+  onLocked: () => { document.getElementById("sound-lock").hidden = false; body.dataset.audio = "locked"; },
+  onUnlocked: () => { document.getElementById("sound-lock").hidden = true; body.dataset.audio = "on"; },
+});
+if (speaker) {
+  document.getElementById("sound-lock").addEventListener("click", () => speaker.unlock());
+  window.motcuaSpeaker = speaker;
 }
 
 const live = new LiveQueue({ site: body.dataset.site, onSnapshot, onEvent, onStatus });
