@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import tempfile
 import time
@@ -63,13 +64,19 @@ DOCUMENTS = (
 
 
 def bench_centre(folder: Path, paper: int) -> Path:
-    """The bench centre with a kiosk rate limit that a sequential run cannot reach."""
+    """The bench centre with the simulated printer and a kiosk rate limit a run cannot reach."""
     text = DEFAULT_CENTRE.read_text("utf-8")
     anchor = 'hours = "always"\n'
     assert anchor in text, f"{DEFAULT_CENTRE} changed: no site-level hours line"
-    settings = f'kiosk_rate_per_minute = 1000000\nprinter = "sim?paper={paper}"\n'
+    settings = {"kiosk_rate_per_minute": "1000000", "printer": f'"sim?paper={paper}"'}
+    for key, value in settings.items():
+        line = re.compile(rf"^{key}\s*=.*$", re.MULTILINE)
+        if line.search(text):  # already set in [[sites]] (the only table with these keys)
+            text = line.sub(f"{key} = {value}", text, count=1)
+        else:
+            text = text.replace(anchor, f"{anchor}{key} = {value}\n", 1)
     path = folder / "bench_kiosk_centre.toml"
-    path.write_text(text.replace(anchor, anchor + settings, 1), "utf-8")
+    path.write_text(text, "utf-8")
     return path
 
 

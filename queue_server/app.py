@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from counters import web as counters_web
 from displays import web as displays_web
 
+from .auth import TokenVerifier
 from .config import Config
 from .desk import QueueDesk
 from .domain.clock import Clock, SystemClock
@@ -39,6 +40,7 @@ class Motcua:
     printing: KioskPrinting
     limiter: RateLimiter
     voice: Voice | None
+    verify: TokenVerifier
 
 
 def create_app(
@@ -88,7 +90,7 @@ def create_app(
     limiter = RateLimiter(per_minute=config.default_site.kiosk_rate_per_minute)
 
     app.extensions["motcua"] = Motcua(
-        config, db, desk, socketio, broadcaster, printing, limiter, voice
+        config, db, desk, socketio, broadcaster, printing, limiter, voice, TokenVerifier(db)
     )
     errors.register(app)
     app.register_blueprint(api.bp)

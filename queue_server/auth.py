@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -59,6 +61,33 @@ def create_token(
             )
         )
     return token
+
+
+class TokenVerifier:
+    """verify_token with a short in-process cache: a busy kiosk or clerk is checked once per
+    `ttl` seconds instead of on every request (a revoked token stops within `ttl`)."""
+
+    def __init__(self, db: Database, ttl: float = 10.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, token: str) -> Principal | None:
+        """The principal of a valid token, or None (misses are never cached)."""
+        key = hash_token(token)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1]
+        found = verify_token(self.db, token)
+        if found is not None:
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[key] = (now, found)
+        return found
 
 
 def verify_token(db: Database, token: str) -> Principal | None:

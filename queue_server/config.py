@@ -336,6 +336,12 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
             "kiosk_priority_step",
             "kiosk_idle_seconds",
             "kiosk_rate_per_minute",
+            "announce_template",
+            "announce_repeat",
+            "reading_odd",
+            "voice",
+            "voice_clips",
+            "kiosk_voice",
         },
     )
     code = v.string(raw, key, "code")

@@ -71,6 +71,8 @@ class _Outcome:
     """What a transaction produced: the result and the events to publish after commit."""
 
     events: list[DeskEvent] = field(default_factory=list)
+    later: list[DeskEvent] = field(default_factory=list)
+    """Published after `events`: a call reaches the screens before the completion it implies."""
 
 
 class QueueDesk:
@@ -403,7 +405,7 @@ class QueueDesk:
         with self.db.write() as conn:
             ticket = work(conn, self.clock.now(), out)
             view = self._view(conn, ticket) if ticket is not None else None
-        for event in out.events:
+        for event in (*out.events, *out.later):
             self.bus.publish(event)
         return view
 
@@ -510,7 +512,7 @@ class QueueDesk:
             conn, site, current, Action.COMPLETE, now, counter=counter.number, actor=actor
         )
         if done is not None:
-            out.events.append(DeskEvent(ev.TICKET_COMPLETED, site.code, ticket=done))
+            out.later.append(DeskEvent(ev.TICKET_COMPLETED, site.code, ticket=done))
 
     def _require_open(self, conn: Connection, site: Site, counter: Counter) -> None:
         state = repo.lock_counter(conn, site.code, counter.number)

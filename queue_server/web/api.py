@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..auth import Principal, verify_token
+from ..auth import Principal
 from ..desk import QueueDesk, TicketView
 from ..domain.errors import DomainError, ErrorKind, Invalid
 from ..domain.model import CounterState, Site
@@ -85,7 +85,7 @@ def principal() -> Principal:
         return g.principal  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    found = verify_token(desk().db, token) if token else None
+    found: Principal | None = current_app.extensions["motcua"].verify(token) if token else None
     if found is None:
         raise DomainError(
             "unauthorized" if token else "missing_token",

@@ -67,8 +67,6 @@ class Broadcaster:
             body["counter"] = counter_ref(event.counter)
         if event.previous_service is not None:
             body["from"] = event.previous_service
-        if event.ticket is not None:
-            body["waiting"] = self.desk.waiting_counts(event.site)
         return body
 
     def speak(self, event: DeskEvent) -> Spoken:
@@ -84,6 +82,10 @@ class Broadcaster:
         """Number an event and emit it to the site's displays, in seq order."""
         body = self.payload(event)
         with self._lock:
+            if event.ticket is not None:
+                # Read under the lock, so each event's counts are at least as new as the
+                # previous event's, whatever order concurrent commits were published in.
+                body["waiting"] = self.desk.waiting_counts(event.site)
             epoch, seq = self.sequencer.next(event.site)
             body.update(epoch=epoch, seq=seq)
             if self._drop_next > 0:  # test hook: lose an event on purpose

@@ -200,8 +200,9 @@ def test_call_next_completes_the_previous_ticket(desk: QueueDesk, clock: FakeClo
     assert view.ticket.id == b.id
     done = desk.get(a.id).ticket
     assert done.status is S.DONE
-    assert [e.name for e in events] == ["ticket.completed", "ticket.called"]
-    assert events[0].ticket.id == a.id and events[1].ticket.id == b.id
+    # the call goes out first: it is what the hall waits for
+    assert [e.name for e in events] == ["ticket.called", "ticket.completed"]
+    assert events[0].ticket.id == b.id and events[1].ticket.id == a.id
     assert desk.history(a.id)[-1].kind is E.COMPLETED
     assert desk.history(a.id)[-1].counter == 1
     assert desk.history(a.id)[-1].actor == "clerk-a"
@@ -247,8 +248,8 @@ def test_call_ticket_completes_the_counters_previous_ticket(
     assert desk.call_ticket(1, c.number).ticket.id == c.id
     assert desk.get(a.id).ticket.status is S.DONE
     assert [(e.name, e.ticket.id) for e in events] == [
-        ("ticket.completed", a.id),
         ("ticket.called", c.id),
+        ("ticket.completed", a.id),
     ]
     assert current(desk, 1).id == c.id
 
@@ -707,8 +708,8 @@ def test_events_published_after_commit_in_order(desk: QueueDesk, clock: FakeCloc
         ("ticket.called", "A0002", S.CALLED),
         ("ticket.called", "A0002", S.CALLED),
         ("ticket.started", "A0002", S.SERVING),
-        ("ticket.completed", "A0002", S.DONE),
         ("ticket.called", "A0001", S.CALLED),
+        ("ticket.completed", "A0002", S.DONE),
         ("ticket.no_show", "A0001", S.NO_SHOW),
         ("ticket.returned", "A0001", S.WAITING),
         ("ticket.called", "A0001", S.CALLED),
