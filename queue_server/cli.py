@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -123,6 +124,10 @@ def _run(args: argparse.Namespace) -> int:
     for label, url in demo_links(ext, base):
         print(f"  {label}: {url}")
     sys.stdout.flush()
+    options: dict[str, Any] = {}
+    if server.async_mode == "threading":
+        options["request_handler"] = _keep_alive_handler()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     ext.socketio.run(
         app,
         host=server.host,
@@ -130,8 +135,20 @@ def _run(args: argparse.Namespace) -> int:
         allow_unsafe_werkzeug=True,
         log_output=False,
         use_reloader=False,
+        **options,
     )
     return 0
+
+
+def _keep_alive_handler() -> Any:
+    """Werkzeug's handler speaking HTTP/1.1, so kiosks and consoles keep their connection
+    instead of paying a new TCP connection and thread for every request."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class KeepAliveHandler(WSGIRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+    return KeepAliveHandler
 
 
 def _safe_url(url: str) -> str:

@@ -47,11 +47,12 @@ class Voice:
         self.out_dir = self.root / "audio"
         self.gtts = GttsEngine(self.root / "gtts-cache")
         self._announcers: dict[str, Announcer] = {}
+        self._clip_engines: list[ClipPackEngine] = []
         for site in sites:
             custom = Path(site.voice_clips) if site.voice_clips else None
-            chain = ChainEngine(
-                [self.gtts, ClipPackEngine(self.pack_dir, custom), EspeakEngine(site.voice)]
-            )
+            clips = ClipPackEngine(self.pack_dir, custom)
+            self._clip_engines.append(clips)
+            chain = ChainEngine([self.gtts, clips, EspeakEngine(site.voice)])
             self._announcers[site.code] = Announcer(
                 chain, self.out_dir, repeat=site.announce_repeat, chime=True
             )
@@ -114,7 +115,12 @@ class Voice:
     def build(self, progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
         """(Re)build the clip pack with espeak-ng; reports what could not be made."""
         engine = EspeakEngine(next(iter(self.sites.values())).voice)
-        return build_pack(self.words(), self.pack_dir, engine, progress)
+        report = build_pack(self.words(), self.pack_dir, engine, progress)
+        # A call made while the pack was being built loaded it half made; without this the
+        # clip engines would keep that and leave every later call to espeak-ng until restart.
+        for clips in self._clip_engines:
+            clips.reload()
+        return report
 
     def ensure_pack(self) -> None:
         """Build the clip pack at start-up when it is missing (a second or so with espeak-ng)."""
