@@ -13,11 +13,13 @@ from flask_socketio import SocketIO
 from counters import web as counters_web
 from displays import web as displays_web
 
+from .agents import AgentRegistry
 from .auth import TokenVerifier
 from .config import Config
 from .desk import QueueDesk
 from .domain.clock import Clock, SystemClock
 from .events import EventBus, LocalSequencer, RedisSequencer, Sequencer
+from .idempotency import IdempotencyStore
 from .printing import KioskPrinting
 from .ratelimit import RateLimiter
 from .storage.database import Database
@@ -41,6 +43,8 @@ class Motcua:
     limiter: RateLimiter
     voice: Voice | None
     verify: TokenVerifier
+    idempotency: IdempotencyStore
+    agents: AgentRegistry
 
 
 def create_app(
@@ -90,8 +94,9 @@ def create_app(
     limiter = RateLimiter(per_minute=config.default_site.kiosk_rate_per_minute)
 
     app.extensions["motcua"] = Motcua(
-        config, db, desk, socketio, broadcaster, printing, limiter, voice, TokenVerifier(db)
-    )
+        config, db, desk, socketio, broadcaster, printing, limiter, voice, TokenVerifier(db),
+        IdempotencyStore(db, desk.clock.now), AgentRegistry(desk.clock.now),
+    )  # fmt: skip
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

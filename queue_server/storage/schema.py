@@ -123,3 +123,16 @@ tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("token_id", Integer, primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(200), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "created_at"),
+)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from ..auth import Principal
@@ -15,6 +16,7 @@ from ..desk import QueueDesk, TicketView
 from ..domain.errors import DomainError, ErrorKind, Invalid
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
+from .errors import STATUS, error_response
 from .openapi import openapi_document
 from .serialize import counter_ref, print_json, service_json, ticket_json, view_json
 
@@ -97,6 +99,46 @@ def principal() -> Principal:
     return found
 
 
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _idempotent(
+    who: Principal, key: str, run: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """Answer a retried request (same Idempotency-Key) with the first answer, never twice."""
+    if not KEY_RE.match(key):
+        raise Invalid(
+            "invalid_idempotency_key",
+            "Khóa Idempotency-Key không hợp lệ (1–64 ký tự chữ, số, _ . : -).",
+            "Idempotency-Key must be 1-64 characters of letters, digits, _ . : -.",
+        )
+    store = current_app.extensions["motcua"].idempotency
+    with store.lock(who.token_id, key):
+        try:
+            kept = store.get(who.token_id, key, request.method, request.path)
+        except ValueError as err:
+            raise DomainError(
+                "idempotency_key_reused",
+                "Khóa Idempotency-Key đã dùng cho một yêu cầu khác.",
+                "This Idempotency-Key was used for another request.",
+                ErrorKind.CONFLICT,
+            ) from err
+        if kept is not None:
+            replay = current_app.response_class(kept.body, kept.status, mimetype="application/json")
+            replay.headers["Idempotent-Replay"] = "true"
+            return replay
+        try:
+            response = make_response(run())
+        except DomainError as err:
+            response = error_response(err.code, err.message, err.message_en, STATUS[err.kind])
+        if response.status_code < 500:
+            store.put(
+                who.token_id, key, request.method, request.path, response.status_code,
+                response.get_data(as_text=True),
+            )  # fmt: skip
+        return response
+
+
 def forbidden(what: str) -> DomainError:
     """403 naming what the caller may not do."""
     return DomainError(
@@ -116,6 +158,9 @@ def requires(*roles: str) -> Callable[[F], F]:
             number = kwargs.get("number")
             if who.role == "clerk" and number is not None and who.counter != number:
                 raise forbidden(f"thao tác trên quầy số {number} (mã này của quầy {who.counter})")
+            key = request.headers.get("Idempotency-Key")
+            if key is not None and request.method == "POST":
+                return _idempotent(who, key, lambda: view(*args, **kwargs))
             return view(*args, **kwargs)
 
         return inner  # type: ignore[return-value]
@@ -411,6 +456,66 @@ def waiting(number: int) -> ResponseReturnValue:
     s = site()
     views = desk().waiting_for(s.code, number)
     return jsonify({"tickets": [view_json(v, s, base_url()) for v in views]})
+
+
+DEVICE_STATES = ("ok", "error", "disconnected")
+DEVICE_FIELDS: dict[str, type] = {
+    "id": str, "kind": str, "state": str, "counter": int, "port": str, "detail": str,
+    "counts": dict,
+}  # fmt: skip
+
+
+@bp.post("/agent/health")
+@requires("agent")
+def agent_health() -> ResponseReturnValue:
+    """A device agent reports its devices: {"name", "devices": [{id, kind, state, ...}]}."""
+    data = body({"name": str, "devices": list}, required=("devices",))
+    devices: list[dict[str, Any]] = []
+    for i, raw in enumerate(data["devices"][:100]):
+        if not isinstance(raw, dict):
+            raise Invalid(
+                "invalid_field", f"devices[{i}] phải là đối tượng.", f"devices[{i}]: object"
+            )
+        for k, v in raw.items():
+            expected = DEVICE_FIELDS.get(k)
+            if expected is None or not isinstance(v, expected) or isinstance(v, bool):
+                raise Invalid(
+                    "invalid_field", f"Trường devices[{i}].{k} không hợp lệ.",
+                    f"devices[{i}].{k} is unknown or has the wrong type.",
+                )  # fmt: skip
+        if not isinstance(raw.get("id"), str) or raw.get("state") not in DEVICE_STATES:
+            raise Invalid(
+                "invalid_field", f"devices[{i}] cần 'id' và 'state' (ok/error/disconnected).",
+                f"devices[{i}] needs id and state (ok, error, disconnected).",
+            )  # fmt: skip
+        devices.append(raw)
+    who = principal()
+    current_app.extensions["motcua"].agents.report(
+        who.token_id, data.get("name", who.name), who.site, devices
+    )
+    return jsonify({"ok": True})
+
+
+@bp.get("/devices")
+@requires("clerk", "agent", "admin")
+def devices() -> ResponseReturnValue:
+    """Every agent's devices and how long ago it reported (staff see faults here)."""
+    now = desk().clock.now()
+    reports = current_app.extensions["motcua"].agents.all()
+    return jsonify(
+        {
+            "agents": [
+                {
+                    "name": r.name,
+                    "site": r.site,
+                    "reported_at": r.at.isoformat(),
+                    "age_seconds": round((now - r.at).total_seconds(), 1),
+                    "devices": r.devices,
+                }
+                for r in reports
+            ]
+        }
+    )
 
 
 @bp.get("/counters/<int:number>/stats")

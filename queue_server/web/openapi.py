@@ -282,6 +282,31 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "done"}, "404": _err("hooks disabled")},
             }
         },
+        "/api/v1/agent/health": {
+            "post": {
+                "summary": "A device agent reports its devices' health",
+                "description": "Who: agent. Body {name, devices: [{id, kind, state "
+                "(ok|error|disconnected), counter, port, detail, counts}]}.",
+                "security": [{"bearer": []}],
+                "requestBody": _body(
+                    {"name": {"type": "string"}, "devices": {"type": "array"}}, ["devices"]
+                ),
+                "responses": {
+                    "200": _ok("stored", {"type": "object"}),
+                    "400": _err("malformed body"),
+                    **AUTHED,
+                    "413": _err("body too large"),
+                },
+            }
+        },
+        "/api/v1/devices": {
+            "get": {
+                "summary": "Every agent's devices and the age of its last report (for staff)",
+                "description": "Who: clerk, agent, admin.",
+                "security": [{"bearer": []}],
+                "responses": {"200": _ok("agents", {"type": "object"}), **AUTHED},
+            }
+        },
         "/api/v1/_test/drop-next-event": {
             "post": {
                 "summary": "Test hook: drop the next display event (only with MOTCUA_TEST_HOOKS)",
@@ -299,6 +324,17 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+                    "description": "On any POST that needs a token: a retry with the same key "
+                    "gets the first answer (header Idempotent-Replay: true), never a second "
+                    "action. Used by device agents for key presses.",
+                }
+            },
             "schemas": SCHEMAS,
         },
     }
