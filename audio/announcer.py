@@ -41,6 +41,10 @@ GUIDANCE: dict[str, dict[str, str]] = {
         "vi": "Mời bạn nhận phiếu. Xin cảm ơn!",
         "en": "Please take your ticket. Thank you!",
     },
+    "citizen": {
+        "vi": "Mời bạn nhập số điện thoại hoặc số căn cước công dân",
+        "en": "Please enter your phone or ID card number",
+    },
     "print_failed": {
         "vi": "Máy in đang gặp sự cố, số của bạn vẫn được giữ",
         "en": "The printer has a problem, your number is kept",

@@ -342,6 +342,7 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
             "voice",
             "voice_clips",
             "kiosk_voice",
+            "one_ticket_per_citizen",
         },
     )
     code = v.string(raw, key, "code")
@@ -392,6 +393,7 @@ def _site(v: _Validator, raw: Any, key: str) -> Site:
         voice=_choice(v, raw, key, "voice", ("vi", "vi-vn-x-central", "vi-vn-x-south"), "vi"),
         voice_clips=v.string(raw, key, "voice_clips", ""),
         kiosk_voice=v.boolean(raw, key, "kiosk_voice", True),
+        one_ticket_per_citizen=v.boolean(raw, key, "one_ticket_per_citizen", False),
     )
 
 

@@ -7,18 +7,21 @@ Imports no Flask.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from . import events as ev
 from .config import Config
 from .domain import issuing, lifecycle, routing
 from .domain.clock import Clock
-from .domain.errors import Conflict, NotFound
+from .domain.errors import Conflict, Invalid, NotFound
 from .domain.estimate import estimate_minutes
 from .domain.lifecycle import Action
 from .domain.model import (
@@ -83,6 +86,7 @@ class QueueDesk:
         self.db = db
         self.clock = clock
         self.bus = bus or EventBus()
+        self._secret: str | None = None
 
     # -- setup -----------------------------------------------------------------
 
@@ -232,15 +236,35 @@ class QueueDesk:
         priority: bool = False,
         site_code: str | None = None,
         actor: str = "",
+        citizen_id: str | None = None,
     ) -> TicketView:
-        """Issue the next number of a service; committed before it is returned."""
+        """Issue the next number of a service; committed before it is returned.
+
+        When the site limits citizens to one ticket per field per day, `citizen_id`
+        (phone or ID number) is required; only its keyed hash is stored.
+        """
         site = self.site(site_code)
         service = self.service(site, service_code)
         now = self.clock.now()
         local = site.local(now)
+        citizen = self._citizen_hash(site, citizen_id)
         issuing.check_open(service, local)
         day = local.date()
+        try:
+            return self._insert_ticket(site, service, now, day, priority, actor, citizen)
+        except IntegrityError:
+            if citizen is None:
+                raise
+            # the same citizen at two kiosks at once: the unique index let one through
+            raise issuing.already_has_ticket(service) from None
+
+    def _insert_ticket(
+        self, site: Site, service: Service, now: datetime, day: date, priority: bool,
+        actor: str, citizen: str | None,
+    ) -> TicketView:  # fmt: skip
         with self.db.write() as conn:
+            if citizen and repo.citizen_has_ticket(conn, site.code, service.code, day, citizen):
+                raise issuing.already_has_ticket(service)
             seq = repo.next_day_seq(conn, site.code, service.code, day)
             issuing.check_cap(service, seq - 1)  # raises: the rollback returns the number
             number = issuing.number_for(service, seq)
@@ -258,7 +282,7 @@ class QueueDesk:
                 sort_at=now,
                 updated_at=now,
             )
-            repo.insert_ticket(conn, ticket)
+            repo.insert_ticket(conn, ticket, citizen)
             repo.append_events(
                 conn,
                 site.code,
@@ -267,6 +291,22 @@ class QueueDesk:
             view = self._view(conn, ticket)
         self.bus.publish(DeskEvent(ev.TICKET_ISSUED, site.code, ticket=ticket))
         return view
+
+    def _citizen_hash(self, site: Site, citizen_id: str | None) -> str | None:
+        if not site.one_ticket_per_citizen:
+            return None
+        if not citizen_id:
+            raise Invalid(
+                "citizen_id_required",
+                "Vui lòng nhập số điện thoại hoặc số CCCD để lấy số.",
+                "This centre needs a phone or ID number to issue a ticket.",
+            )
+        digits = issuing.normalise_citizen_id(citizen_id)
+        if self._secret is None:
+            with self.db.write() as conn:
+                self._secret = repo.install_secret(conn, "citizen", lambda: secrets.token_hex(32))
+        key = f"{self._secret}:{site.code}".encode()
+        return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
 
     # -- counter actions ---------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .errors import Conflict
+from .errors import Conflict, Invalid
 from .model import Service
 
 
@@ -35,3 +35,27 @@ def check_cap(service: Service, issued_today: int) -> None:
 def number_for(service: Service, k: int) -> str:
     """The k-th number of the day for a service (raises numbers_exhausted past its format)."""
     return service.number_format.number_for(k)
+
+
+def normalise_citizen_id(raw: str) -> str:
+    """A phone number (10 digits) or citizen ID (9 or 12 digits) as digits only."""
+    digits = "".join(ch for ch in raw if ch.isdigit() and ch.isascii())
+    if digits.startswith("84") and len(digits) == 11:  # +84 912 345 678
+        digits = "0" + digits[2:]
+    if len(digits) not in (9, 10, 12) or len(raw) > 32:
+        raise Invalid(
+            "invalid_citizen_id",
+            "Số điện thoại hoặc số CCCD không hợp lệ.",
+            "Give a 10-digit phone number or a 9/12-digit ID number.",
+        )
+    return digits
+
+
+def already_has_ticket(service: Service) -> Conflict:
+    """The error for a second ticket of the same citizen in the same field today."""
+    return Conflict(
+        "already_has_ticket",
+        f"Bạn đã lấy số lĩnh vực {service.name} hôm nay. Vui lòng chờ gọi số, "
+        "hoặc nhờ cán bộ hỗ trợ nếu bị mất phiếu.",
+        f"This citizen already has a ticket for {service.name_en or service.code} today.",
+    )

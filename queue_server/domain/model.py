@@ -242,6 +242,7 @@ class Site:
     voice: str = "vi"
     voice_clips: str = ""
     kiosk_voice: bool = True
+    one_ticket_per_citizen: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

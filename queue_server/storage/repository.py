@@ -5,7 +5,7 @@ Each takes an open Connection; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.lifecycle import ACTIVE
 from ..domain.model import CounterState, Ticket, TicketEvent, TicketStatus
-from .schema import counters, day_counters, ticket_events, tickets
+from .schema import counters, day_counters, install_secrets, ticket_events, tickets
 
 
 def _ticket(row: Any) -> Ticket:
@@ -55,10 +55,11 @@ def next_day_seq(conn: Connection, site: str, service: str, day: date) -> int:
     return int(row[0])
 
 
-def insert_ticket(conn: Connection, t: Ticket) -> None:
-    """Store a new ticket."""
+def insert_ticket(conn: Connection, t: Ticket, citizen_hash: str | None = None) -> None:
+    """Store a new ticket (with the keyed hash of the citizen's number when the site asks)."""
     conn.execute(
         insert(tickets).values(
+            citizen_hash=citizen_hash,
             id=t.id,
             site=t.site,
             service=t.service,
@@ -114,6 +115,34 @@ def append_events(conn: Connection, site: str, events: Iterable[TicketEvent]) ->
     ]
     if rows:
         conn.execute(insert(ticket_events), rows)
+
+
+def citizen_has_ticket(
+    conn: Connection, site: str, service: str, day: date, citizen_hash: str
+) -> bool:
+    """Whether this citizen already took a number for this field today."""
+    row = conn.execute(
+        select(tickets.c.id).where(
+            tickets.c.site == site,
+            tickets.c.issued_service == service,
+            tickets.c.day == day,
+            tickets.c.citizen_hash == citizen_hash,
+        )
+    ).first()
+    return row is not None
+
+
+def install_secret(conn: Connection, name: str, make: Callable[[], str]) -> str:
+    """A secret of this installation, created once and shared by every server process."""
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+        install_secrets
+    )
+    conn.execute(ins.values(name=name, value=make()).on_conflict_do_nothing())
+    return str(
+        conn.execute(
+            select(install_secrets.c.value).where(install_secrets.c.name == name)
+        ).scalar_one()
+    )
 
 
 def get_ticket(conn: Connection, ticket_id: str) -> Ticket | None:

@@ -72,7 +72,9 @@ tickets = Table(
     Column("sort_at", UTCDateTime, nullable=False),
     Column("called_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=True),
+    Column("citizen_hash", String(64), nullable=True),
     UniqueConstraint("site", "issued_service", "day", "seq"),
+    Index(None, "site", "issued_service", "day", "citizen_hash", unique=True),
     Index(None, "site", "day", "status", "service", "priority", "sort_at"),
     Index(None, "site", "counter", "status"),
 )
@@ -135,4 +137,11 @@ idempotency = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+install_secrets = Table(
+    "install_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
 )

@@ -225,7 +225,8 @@ def queue() -> ResponseReturnValue:
 def issue() -> ResponseReturnValue:
     """Issue a ticket; committed first, then (with "print": true) printed on the kiosk printer."""
     data = body(
-        {"service": str, "priority": bool, "print": bool, "procedure": str}, required=("service",)
+        {"service": str, "priority": bool, "print": bool, "procedure": str, "citizen_id": str},
+        required=("service",),
     )
     s = site()
     who = principal()
@@ -241,7 +242,11 @@ def issue() -> ResponseReturnValue:
     if procedure is not None:
         ext.printing.check_procedure(s, data["service"], procedure)
     view = desk().issue(
-        data["service"], priority=data.get("priority", False), site_code=s.code, actor=who.actor
+        data["service"],
+        priority=data.get("priority", False),
+        site_code=s.code,
+        actor=who.actor,
+        citizen_id=data.get("citizen_id"),
     )
     printed = None
     if data.get("print", False):

@@ -124,6 +124,11 @@ def openapi_document() -> dict[str, Any]:
                         "priority": {"type": "boolean"},
                         "print": {"type": "boolean"},
                         "procedure": {"type": "string"},
+                        "citizen_id": {
+                            "type": "string",
+                            "description": "phone or ID number, required when the site sets "
+                            "one_ticket_per_citizen; only a keyed hash is stored",
+                        },
                     },
                     ["service"],
                 ),
@@ -132,7 +137,9 @@ def openapi_document() -> dict[str, Any]:
                     "400": _err("malformed JSON, wrong types, unknown or missing field"),
                     **AUTHED,
                     "404": _err("unknown_service or unknown_procedure"),
-                    "409": _err("closed_hours, daily_cap_reached or numbers_exhausted"),
+                    "409": _err(
+                        "closed_hours, daily_cap_reached, numbers_exhausted or already_has_ticket"
+                    ),
                     "413": _err("body too large"),
                     "429": _err("rate_limited: too many tickets from this kiosk"),
                 },

@@ -4,6 +4,8 @@ import { clockText, el } from "./live.js";
 
 const T = {
   vi: {
+    citizen_q: "Nhập số điện thoại hoặc số CCCD", citizen_why: "Mỗi người được lấy 1 số cho mỗi lĩnh vực trong ngày. Số của bạn được mã hóa, không hiển thị.",
+    next_step: "Tiếp tục",
     touch: "Chạm để lấy số", touch_en: "Touch to take a number", choose: "Chọn lĩnh vực cần giải quyết",
     lookup: "Tra cứu thủ tục, giấy tờ", back: "Quay lại", priority_q: "Bạn có thuộc đối tượng ưu tiên không?",
     priority_who: "Người cao tuổi, người khuyết tật, phụ nữ mang thai, người có công, người đi cùng trẻ nhỏ",
@@ -22,6 +24,8 @@ const T = {
     busy: "Bạn thao tác quá nhanh. Vui lòng chờ giây lát rồi thử lại.",
   },
   en: {
+    citizen_q: "Enter your phone or ID card number", citizen_why: "One number per person per field each day. Your number is stored encrypted and never shown.",
+    next_step: "Continue",
     touch: "Touch to take a number", touch_en: "Chạm để lấy số", choose: "Choose your field of procedure",
     lookup: "Procedures and documents", back: "Back", priority_q: "Are you entitled to priority?",
     priority_who: "Elderly people, people with disabilities, pregnant women, people with merit, people with small children",
@@ -155,9 +159,35 @@ function choose(s, procedure = null) {
   state.procedure = procedure;
   if (!s.open) { message(t("closed_title"), t("closed_text")(fieldName(s), hoursText(s.hours))); return; }
   if (s.remaining === 0) { message(t("full_title"), t("full_text")(fieldName(s), hoursText(s.hours))); return; }
-  if (priorityStep) { show("screen-priority"); guide("priority"); return; }
-  issue(false);
+  askCitizen(() => {
+    if (priorityStep) { show("screen-priority"); guide("priority"); return; }
+    issue(false);
+  });
 }
+
+// When the centre allows one ticket per citizen per field per day, ask for a phone or
+// ID number on a big on-screen keypad (only its keyed hash is stored by the server).
+const citizenStep = body.dataset.citizen === "1";
+let afterCitizen = null;
+function askCitizen(then) {
+  if (!citizenStep) { then(); return; }
+  afterCitizen = then;
+  state.citizen = "";
+  $("citizen-value").textContent = "";
+  $("citizen-next").disabled = true;
+  show("screen-citizen");
+  guide("citizen");
+}
+for (const key of document.querySelectorAll("#citizen-keys button")) {
+  key.addEventListener("click", () => {
+    const k = key.dataset.key;
+    state.citizen = k === "del" ? state.citizen.slice(0, -1) : (state.citizen + k).slice(0, 12);
+    $("citizen-value").textContent = state.citizen.replace(/(\d{4})(?=\d)/g, "$1 ");
+    $("citizen-next").disabled = ![9, 10, 12].includes(state.citizen.length);
+  });
+}
+$("citizen-next").addEventListener("click", () => { if (afterCitizen) afterCitizen(); });
+$("citizen-back").addEventListener("click", () => { show("screen-fields"); guide("fields"); });
 
 // ---- issuing and printing -----------------------------------------------------
 async function issue(priority) {
@@ -174,7 +204,8 @@ async function issue(priority) {
   clearTimeout(idleTimer);
   try {
     const data = await api("POST", `/tickets?site=${encodeURIComponent(site)}`,
-      { service: s.code, priority, print: true, ...(state.procedure ? { procedure: state.procedure } : {}) });
+      { service: s.code, priority, print: true, ...(state.procedure ? { procedure: state.procedure } : {}),
+        ...(citizenStep ? { citizen_id: state.citizen } : {}) });
     state.ticket = data.ticket;
     renderTicket(data);
     keepAwake();
