@@ -250,9 +250,13 @@ def in_process(config_path: str | None, count: int) -> dict[str, list[float]]:
         gtts = GttsEngine(root / "gtts")  # seeded below
         empty = GttsEngine(root / "gtts-empty")  # as here: nothing cached, no network
         chains = {
-            "clip pack, fresh sentence": ChainEngine([empty, ClipPackEngine(voice.pack_dir), espeak]),
+            "clip pack, fresh sentence": ChainEngine(
+                [empty, ClipPackEngine(voice.pack_dir), espeak]
+            ),
             "cached gTTS WAV, fresh sentence": ChainEngine([gtts, ClipPackEngine(voice.pack_dir)]),
-            "espeak-ng only (pack misses a word)": ChainEngine([empty, ClipPackEngine(None), espeak]),
+            "espeak-ng only (pack misses a word)": ChainEngine(
+                [empty, ClipPackEngine(None), espeak]
+            ),
         }
         texts = [
             announcement_text(f"{fmt.prefix}{n:0{fmt.digits}d}", 1 + n % 12, site.announce_template)

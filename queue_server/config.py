@@ -578,7 +578,7 @@ def _check_services_distinct(v: _Validator, services: tuple[Service, ...], key: 
 
 def _counter(v: _Validator, raw: Any, key: str, service_codes: set[str]) -> Counter:
     v.table(raw, key)
-    v.keys(raw, key, {"number", "name", "services"})
+    v.keys(raw, key, {"number", "name", "services", "spoken"})
     number = v.integer(raw, key, "number", None, minimum=1)
     if number is None:
         raise v.fail(f"{key}.number", "is required")
@@ -595,4 +595,5 @@ def _counter(v: _Validator, raw: Any, key: str, service_codes: set[str]) -> Coun
     if len(set(services)) != len(services):
         raise v.fail(f"{key}.services", "lists a service twice")
     name = v.string(raw, key, "name", f"Quầy số {number:02d}")
-    return Counter(number=number, name=name, services=tuple(services))
+    spoken = v.string(raw, key, "spoken", "").strip()
+    return Counter(number=number, name=name, services=tuple(services), spoken=spoken)

@@ -65,7 +65,7 @@ class Voice:
     def texts_for(site: Site, ticket: Ticket, counter: Counter) -> tuple[str, str]:
         """The call in Vietnamese words and in English, as the site's template says."""
         text = announcement_text(
-            ticket.number, counter.number, site.announce_template, odd=site.reading_odd
+            ticket.number, counter.said, site.announce_template, odd=site.reading_odd
         )
         return text, announcement_text_en(ticket.number, counter.number)
 
@@ -105,7 +105,7 @@ class Voice:
             ]  # fmt: skip
             words |= vocabulary(
                 formats,
-                [c.number for c in site.counters],
+                [c.said for c in site.counters],
                 [site.announce_template],
                 phrases=[g["vi"] for g in GUIDANCE.values()],
                 odd=site.reading_odd,

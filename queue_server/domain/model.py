@@ -203,6 +203,13 @@ class Counter:
     number: int
     name: str
     services: tuple[str, ...]
+    spoken: str = ""
+    """How announcements say it, as configured ("tiếp nhận hồ sơ đất đai"); the number if empty."""
+
+    @property
+    def said(self) -> int | str:
+        """What fills {counter} in the announcement: the spoken name, else the number."""
+        return self.spoken or self.number
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ expect.set_options(timeout=15_000)
 INIT_SCRIPT = """
 window.__calls = [];
 window.addEventListener("motcua:call", (e) => window.__calls.push(e.detail));
-window.addEventListener("motcua:audio", (e) => console.log(`speaker:${e.detail.kind}:${e.detail.id}`));
+window.addEventListener("motcua:audio",
+  (e) => console.log(`speaker:${e.detail.kind}:${e.detail.id}`));
 new MutationObserver((changes) => {
   for (const c of changes) {
     const v = document.body.getAttribute(c.attributeName);
@@ -99,7 +100,7 @@ class Hall:
         r = self.http.get(f"{self.url}{audio_url}", timeout=HTTP_TIMEOUT)
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("audio/wav")
         with wave.open(io.BytesIO(r.content)) as w:
-            return w.getnframes() / w.getframerate()
+            return float(w.getnframes() / w.getframerate())
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,7 @@ class Pages:
         self.problems: list[str] = []
 
     def open(self, name: str, url: str) -> Page:
-        page = self.context.new_page()
+        page: Page = self.context.new_page()
         lines, audio = self.console.setdefault(name, []), self.audio.setdefault(name, [])
 
         def on_console(msg: ConsoleMessage) -> None:
@@ -213,7 +214,11 @@ def test_calls_play_in_order_one_at_a_time_and_a_recall_again(
     called_2 = hall.act(2, "call-next")
     assert time.monotonic() - t0 < 1.0, "the two calls were not made within one second"
     recalled = hall.act(1, "recall")  # while the first is still playing: it waits its turn
-    assert [called_1["id"], called_2["id"], recalled["id"]] == [first["id"], second["id"], first["id"]]
+    assert [called_1["id"], called_2["id"], recalled["id"]] == [
+        first["id"],
+        second["id"],
+        first["id"],
+    ]
 
     lobby.wait_for_function(
         "() => window.motcuaSpeaker.log.filter((e) => e.kind !== 'start').length >= 3",

@@ -129,7 +129,7 @@ def wav_seconds(data: bytes) -> float:
     with wave.open(io.BytesIO(data)) as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 22050)
         assert w.getnframes() > 0
-        return w.getnframes() / w.getframerate()
+        return float(w.getnframes() / w.getframerate())
 
 
 @pytest.fixture
@@ -349,11 +349,15 @@ def test_calls_use_the_pack_once_it_is_built(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     site = config.default_site
     voice = Voice(config.sites, tmp_path)
-    before = voice._announcers[site.code].announce("Xin mời công dân có số thứ tự a một đến quầy số một")
+    before = voice._announcers[site.code].announce(
+        "Xin mời công dân có số thứ tự a một đến quầy số một"
+    )
     assert before.engine == "espeak-ng"  # no pack yet
     report = voice.build()
     assert report.missing == []
-    after = voice._announcers[site.code].announce("Xin mời công dân có số thứ tự a hai đến quầy số một")
+    after = voice._announcers[site.code].announce(
+        "Xin mời công dân có số thứ tự a hai đến quầy số một"
+    )
     assert after.engine == "clips"
 
 
@@ -430,3 +434,29 @@ def test_server_player_setting_plays_each_call(
     names = [e["announcement"]["audio_url"].rsplit("/", 1)[1] for e in (first, second, recall)]
     assert names[0] == names[2] != names[1]
     assert_one_after_another(played(log, 3), names)
+
+
+def test_counter_spoken_name_is_read_as_configured(tmp_path):
+    from datetime import UTC, datetime
+
+    from audio.numbers import announcement_text
+    from queue_server.config import parse_config
+    from queue_server.domain.model import Ticket, TicketStatus
+    from queue_server.voice import Voice
+    from tests.conftest import centre_text
+
+    text = centre_text().replace(
+        "number = 3\nservices", 'number = 3\nspoken = "tiếp nhận đất đai"\nservices', 1
+    )
+    config = parse_config(text, "t.toml", overrides={"data_dir": str(tmp_path)}, environ={})
+    site = config.default_site
+    counter = site.counters_by_number[3]
+    assert counter.said == "tiếp nhận đất đai"
+    assert site.counters_by_number[1].said == 1
+    now = datetime.now(UTC)
+    ticket = Ticket(
+        "t1", "test", "DD", "DD", "1005", 5, now.date(), False, TicketStatus.CALLED, now, now, 3
+    )
+    said, _ = Voice.texts_for(site, ticket, counter)
+    assert said == announcement_text("1005", "tiếp nhận đất đai")
+    assert said.endswith("đến quầy số tiếp nhận đất đai")

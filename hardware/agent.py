@@ -1,0 +1,457 @@
+"""The device agent: runs on the PC the counter hardware is wired to.
+
+- Key presses become counter actions (``POST /api/v1/counters/<n>/call-next`` ...) for the
+  keypad's counter. Each press gets its own ``Idempotency-Key``; a press the server did not
+  answer (network down, server restarting, 5xx) is sent again with the same key, 0.1 s,
+  0.2 s, ... up to 2 s apart, until it is answered or ``press_deadline`` passes. The server
+  answers a repeated key with its first answer, so a press is applied at most once.
+- LED boards follow the ``/display`` Socket.IO namespace: every snapshot (on each connect,
+  and on resync) re-drives every board; events update the boards of their counter. The
+  python-socketio client reconnects by itself after a dropped connection; after the server
+  closes the namespace ("server disconnect") the agent connects again itself.
+- Serial lines re-open after an unplug (see :mod:`hardware.serial_link`).
+- Every ``health_interval`` seconds, and soon after any line changes state, the devices'
+  states and counts go to ``POST /api/v1/agent/health``; staff see them at
+  ``GET /api/v1/devices``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from hardware.counter_view import CounterMirror
+from hardware.devices_config import DevicesConfig, DevicesConfigError, SerialDevice, load_devices
+from hardware.keypad import InputLine, Keypad, KeyPress
+from hardware.led import LedBoard
+from hardware.protocol import Key, display_protocol, keypad_protocol
+from hardware.rating import Rating, RatingPad
+from hardware.serial_link import OK, LineSettings, Opener, SerialLink, open_serial
+from hardware.server_api import Answer, ServerApi, ServerUnavailable
+
+log = logging.getLogger("hardware.agent")
+
+NAMESPACE = "/display"
+ACTIONS: dict[Key, str] = {
+    Key.NEXT: "call-next", Key.RECALL: "recall", Key.NOSHOW: "no-show", Key.DONE: "complete",
+    Key.XFER: "transfer", Key.PAUSE: "pause", Key.RESUME: "resume",
+}  # fmt: skip
+EVENTS = ("ticket.called", "ticket.started", "ticket.completed", "ticket.no_show",
+          "ticket.transferred", "ticket.returned", "ticket.cancelled", "counter.state")  # fmt: skip
+GAP_WAIT = 0.3  # seconds an out-of-order event may wait for the missing one before a resync
+
+
+def press_key(press: KeyPress) -> str:
+    """A fresh Idempotency-Key for one press: readable prefix, random rest (fits 64 chars)."""
+    return f"kp{press.address:02d}-{press.key.value.lower()}-{uuid.uuid4().hex}"
+
+
+@dataclass
+class Job:
+    """One press on its way to the server."""
+
+    press: KeyPress
+    keypad: Keypad
+    device: SerialDevice
+    key: str
+    counts: dict[str, int]
+
+
+@dataclass
+class Delivery:
+    """Counts of what the server made of one keypad's presses."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"sent": 0, "answered": 0, "rejected": 0, "retries": 0,
+                                 "replays": 0, "expired": 0, "queue_full": 0}  # fmt: skip
+    )
+
+
+class CounterSender:
+    """Sends one counter's presses in order; a press is retried with its key until answered."""
+
+    def __init__(
+        self, counter: int, api: ServerApi, stop: threading.Event, *,
+        deadline: float = 120.0, backoff: tuple[float, float] = (0.1, 2.0),
+    ) -> None:  # fmt: skip
+        self.counter = counter
+        self.api = api
+        self.stop = stop
+        self.deadline = deadline
+        self.backoff = backoff
+        self.jobs: queue.Queue[Job] = queue.Queue(maxsize=16)
+        self.on_answer: Callable[[Job, Answer | None], None] = lambda job, answer: None
+        threading.Thread(target=self._run, name=f"counter {counter}", daemon=True).start()
+
+    def submit(self, job: Job) -> bool:
+        """Queue a press; False when this counter already has 16 waiting."""
+        try:
+            self.jobs.put_nowait(job)
+            return True
+        except queue.Full:
+            return False
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                job = self.jobs.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            answer = self.deliver(job)
+            job.keypad.settle(job.press)
+            self.on_answer(job, answer)
+
+    def deliver(self, job: Job) -> Answer | None:
+        """POST until a non-5xx answer (None when the deadline passed first)."""
+        press = job.press
+        path = f"/api/v1/counters/{self.counter}/{ACTIONS[press.key]}"
+        body = {"service": press.arg} if press.key is Key.XFER else {}
+        give_up = time.monotonic() + self.deadline
+        delay = self.backoff[0]
+        job.counts["sent"] += 1
+        while True:
+            try:
+                answer = self.api.request("POST", path, body, idempotency_key=job.key)
+                if answer.status < 500:
+                    return answer
+                problem = f"HTTP {answer.status}"
+            except ServerUnavailable as err:
+                problem = str(err)
+            if time.monotonic() + delay > give_up or self.stop.is_set():
+                log.error("counter %s: %s given up after %s: %s", self.counter, press.key,
+                          self.deadline, problem)  # fmt: skip
+                return None
+            job.counts["retries"] += 1
+            log.warning("counter %s: %s not answered (%s); retrying with key %s in %.1f s",
+                        self.counter, press.key, problem, job.key, delay)  # fmt: skip
+            self.stop.wait(delay)
+            delay = min(delay * 2, self.backoff[1])
+
+
+class Agent:
+    """Keypads, rating pads and LED boards of one PC, bound to counters of one server."""
+
+    def __init__(
+        self, config: DevicesConfig, server_url: str, token: str, *,
+        opener: Opener = open_serial, press_deadline: float = 120.0,
+    ) -> None:  # fmt: skip
+        import socketio
+
+        self.config = config
+        self.server_url = server_url.rstrip("/")
+        self.token = token
+        self.api = ServerApi(self.server_url, token)
+        self.press_deadline = press_deadline
+        self.mirror = CounterMirror()
+        self.counts = {"connects": 0, "disconnects": 0, "snapshots": 0, "events": 0,
+                       "syncs": 0, "connect_failures": 0, "reports": 0, "report_failures": 0}  # fmt: skip
+        self.ratings_seen: list[Rating] = []
+        self._stop = threading.Event()
+        self._need_connect = threading.Event()
+        self._report_soon = threading.Event()
+        self._sync_asked = 0.0
+        self._senders: dict[int, CounterSender] = {}
+        self._delivery: dict[str, Delivery] = {}
+        self.links = {
+            port: SerialLink(LineSettings(port, baud, parity), opener=opener)
+            for port, (baud, parity) in config.ports().items()
+        }
+        self._lines: dict[str, InputLine] = {}
+        self.keypads = [(d, self._keypad(d)) for d in config.keypads]
+        self.rating_pads = [(d, self._rating_pad(d)) for d in config.ratings]
+        self.boards = [
+            (d, LedBoard(self.links[d.port], d.address, display_protocol(d.protocol)))
+            for d in config.leds
+        ]
+        for link in self.links.values():
+            link.on_state(lambda state: self._report_soon.set())
+        self.printer = self._printer()
+        self.sio = socketio.Client(
+            reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5,
+            randomization_factor=0.3, handle_sigint=False,
+        )  # fmt: skip
+        self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+        self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
+        self.sio.on("heartbeat", self._on_heartbeat, namespace=NAMESPACE)
+        for name in EVENTS:
+            self.sio.on(name, partial(self._on_event, name), namespace=NAMESPACE)
+
+    # ----- devices
+
+    def _input(self, d: SerialDevice) -> InputLine:
+        line = self._lines.get(d.port)
+        if line is None:
+            line = InputLine(self.links[d.port], keypad_protocol(d.protocol))
+            self._lines[d.port] = line
+        return line
+
+    def _keypad(self, d: SerialDevice) -> Keypad:
+        keypad = Keypad(self._input(d), d.address, bounce=d.bounce)
+        self._delivery[d.id] = Delivery()
+        keypad.on_key(partial(self._on_key, d, keypad))
+        return keypad
+
+    def _rating_pad(self, d: SerialDevice) -> RatingPad:
+        pad = RatingPad(self._input(d), d.address, buttons=d.buttons, bounce=d.bounce)
+        pad.on_rating(self._on_rating)
+        return pad
+
+    def _printer(self) -> Any:
+        if self.config.printer_url is None:
+            return None
+        from hardware.printer import printer_from_url
+
+        return printer_from_url(self.config.printer_url, self.config.data_dir)
+
+    def _sender(self, counter: int) -> CounterSender:
+        sender = self._senders.get(counter)
+        if sender is None:
+            sender = CounterSender(counter, self.api, self._stop, deadline=self.press_deadline)
+            sender.on_answer = self._on_answer
+            self._senders[counter] = sender
+        return sender
+
+    def _on_key(self, d: SerialDevice, keypad: Keypad, press: KeyPress) -> None:
+        """A keypad press: ratings are counted, counter keys go to the server in order."""
+        if press.key is Key.RATE:
+            keypad.settle(press)
+            return
+        counts = self._delivery[d.id].counts
+        job = Job(press, keypad, d, press_key(press), counts)
+        if not self._sender(d.counter).submit(job):
+            counts["queue_full"] += 1
+            keypad.settle(press)
+
+    def _on_answer(self, job: Job, answer: Answer | None) -> None:
+        counts = job.counts
+        if answer is None:
+            counts["expired"] += 1
+            return
+        counts["answered"] += 1
+        counts["replays"] += answer.replay
+        if answer.status >= 400:
+            counts["rejected"] += 1
+            log.info("counter %s: %s refused: %s %s", job.device.counter, job.press.key,
+                     answer.status, answer.error_code)  # fmt: skip
+        else:
+            ticket = answer.body.get("ticket") or {}
+            log.info("counter %s: %s -> %s", job.device.counter, job.press.key.value,
+                     ticket.get("number") if isinstance(ticket, dict) else ticket)  # fmt: skip
+
+    def _on_rating(self, rating: Rating) -> None:
+        # The server has no ratings endpoint yet (the reports issue adds it): count and keep.
+        self.ratings_seen = [*self.ratings_seen[-99:], rating]
+        log.info("rating %s/%s from %s#%02d", rating.score, rating.buttons, rating.line,
+                 rating.address)  # fmt: skip
+
+    # ----- the server's /display namespace
+
+    def _connect_loop(self) -> None:
+        """First connection, and again after the server closed the namespace; with backoff."""
+        delay = 0.2
+        while not self._stop.is_set():
+            self._need_connect.wait(0.5)
+            if self._stop.is_set() or not self._need_connect.is_set():
+                continue
+            auth = {"token": self.token}
+            if self.config.agent.site:
+                auth["site"] = self.config.agent.site
+            try:
+                self.sio.connect(self.server_url, auth=auth, namespaces=[NAMESPACE],
+                                 transports=["websocket"], wait_timeout=5)  # fmt: skip
+            except Exception as err:  # ConnectionError, or ValueError while still closing
+                self.counts["connect_failures"] += 1
+                log.info("socket.io connect failed (%s); again in %.1f s", err, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = 0.2
+            self._need_connect.clear()
+
+    def _on_connect(self) -> None:
+        self.counts["connects"] += 1
+        log.info("connected to %s%s", self.server_url, NAMESPACE)
+        self._report_soon.set()
+
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self.counts["disconnects"] += 1
+        log.warning("disconnected from %s (%s)", self.server_url, reason)
+        if reason == self.sio.reason.SERVER_DISCONNECT and not self._stop.is_set():
+            self._need_connect.set()  # the client does not reconnect by itself after this
+        self._report_soon.set()
+
+    def _on_snapshot(self, snap: Any) -> None:
+        """Take the snapshot and re-drive every board (resync)."""
+        if not isinstance(snap, dict) or "error" in snap:
+            log.warning("bad snapshot: %r", snap)
+            return
+        self.counts["snapshots"] += 1
+        self._sync_asked = 0.0
+        self.mirror.snapshot(snap)
+        for d, board in self.boards:
+            text = self.mirror.text(d.counter)
+            if text is None:
+                log.warning("counter %s is not in the server's snapshot", d.counter)
+                text = ""
+            board.show(text, force=True)
+
+    def _on_event(self, name: str, payload: Any) -> None:
+        if not isinstance(payload, dict):
+            return
+        self.counts["events"] += 1
+        applied = self.mirror.event(name, payload)
+        self._drive(applied.changed)
+        if applied.need_sync:
+            timer = threading.Timer(GAP_WAIT, self._check_gap)
+            timer.daemon = True
+            timer.start()
+
+    def _on_heartbeat(self, payload: Any) -> None:
+        if isinstance(payload, dict) and self.mirror.heartbeat(payload):
+            self.request_sync()
+
+    def _check_gap(self) -> None:
+        if self.mirror.has_gap():
+            self.request_sync()
+
+    def request_sync(self) -> None:
+        """Ask for a SNAPSHOT (at most one request in flight, for 3 s)."""
+        now = time.monotonic()
+        if now - self._sync_asked < 3.0:
+            return
+        self._sync_asked = now
+        self.counts["syncs"] += 1
+        data = {"site": self.config.agent.site} if self.config.agent.site else {}
+        try:
+            self.sio.emit("sync", data, namespace=NAMESPACE, callback=self._on_snapshot)
+        except Exception as err:  # not connected: the snapshot on reconnect does it
+            log.info("sync not sent: %s", err)
+
+    def _drive(self, counters: Iterable[int]) -> None:
+        wanted = set(counters)
+        for d, board in self.boards:
+            if d.counter in wanted:
+                text = self.mirror.text(d.counter)
+                if text is not None:
+                    board.show(text)
+
+    # ----- health
+
+    def health(self) -> list[dict[str, Any]]:
+        """Every device's state and counts, as POST /api/v1/agent/health takes them."""
+        devices: list[dict[str, Any]] = []
+        for d, keypad in self.keypads:
+            counts = {**keypad.health_counts(), **self._delivery[d.id].counts}
+            devices.append(self._entry(d, counts))
+        for d, pad in self.rating_pads:
+            devices.append(self._entry(d, pad.health_counts()))
+        for d, board in self.boards:
+            entry = self._entry(d, board.health_counts())
+            entry["detail"] = f"shows {board.text!r}" if board.state == OK else entry["detail"]
+            devices.append(entry)
+        connected = bool(self.sio.connected)
+        devices.append({
+            "id": "server", "kind": "socketio", "port": self.server_url + NAMESPACE,
+            "state": OK if connected else "disconnected",
+            "detail": f"epoch {self.mirror.epoch} seq {self.mirror.seq}",
+            "counts": dict(self.counts),
+        })  # fmt: skip
+        if self.printer is not None:
+            devices.append({"id": "printer", "kind": "printer", "state": OK,
+                            "port": str(self.config.printer_url),
+                            "detail": "configured (the server does not route print jobs "
+                            "to agents yet)", "counts": {}})  # fmt: skip
+        return devices
+
+    def _entry(self, d: SerialDevice, counts: dict[str, int]) -> dict[str, Any]:
+        link = self.links[d.port]
+        return {"id": d.id, "kind": d.kind, "state": link.state, "counter": d.counter,
+                "port": d.port, "detail": link.detail[:200], "counts": counts}  # fmt: skip
+
+    def report_health(self) -> bool:
+        """Send one health report; False when the server did not take it."""
+        body = {"name": self.config.agent.name, "devices": self.health()}
+        try:
+            answer = self.api.request("POST", "/api/v1/agent/health", body)
+        except ServerUnavailable as err:
+            log.debug("health report not sent: %s", err)
+            self.counts["report_failures"] += 1
+            return False
+        if answer.status != 200:
+            log.warning("health report refused: %s %s", answer.status, answer.error_code)
+            self.counts["report_failures"] += 1
+            return False
+        self.counts["reports"] += 1
+        return True
+
+    def _health_loop(self) -> None:
+        while not self._stop.is_set():
+            self._report_soon.clear()
+            self.report_health()
+            self._report_soon.wait(self.config.agent.health_interval)
+            self._stop.wait(0.2)  # a burst of state changes makes one report
+
+    # ----- life
+
+    def start(self) -> None:
+        """Open the lines, connect to the server, start reporting."""
+        for link in self.links.values():
+            link.start()
+        self._need_connect.set()
+        for target, name in ((self._connect_loop, "socketio"), (self._health_loop, "health")):
+            threading.Thread(target=target, name=f"agent {name}", daemon=True).start()
+        log.info("agent %s: %d keypads, %d LED boards, %d rating pads on %d lines -> %s",
+                 self.config.agent.name, len(self.keypads), len(self.boards),
+                 len(self.rating_pads), len(self.links), self.server_url)  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop everything (a press still being retried is given up)."""
+        self._stop.set()
+        self._need_connect.set()
+        self._report_soon.set()
+        with contextlib.suppress(Exception):
+            self.sio.shutdown()
+        for link in self.links.values():
+            link.stop()
+
+
+def run_agent(
+    server: str, token: str, config_path: str, *, data_dir: str | None = None,
+    log_level: str = "INFO",
+) -> int:  # fmt: skip
+    """`motcua agent`: run until SIGINT or SIGTERM; 2 on a configuration error."""
+    import sys
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("engineio").setLevel(logging.WARNING)
+    logging.getLogger("socketio").setLevel(logging.WARNING)
+    try:
+        config = load_devices(config_path, Path(data_dir) if data_dir else None)
+        agent = Agent(config, server, token)
+    except (DevicesConfigError, ValueError) as err:
+        print(f"motcua agent: lỗi cấu hình / configuration error: {err}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    agent.start()
+    print(f"motcua agent {config.agent.name}: {len(agent.keypads)} keypads, "
+          f"{len(agent.boards)} LED boards, {len(agent.rating_pads)} rating pads -> {server}",
+          flush=True)  # fmt: skip
+    while not done.wait(0.5):
+        pass
+    agent.stop()
+    return 0
