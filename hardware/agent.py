@@ -43,11 +43,24 @@ log = logging.getLogger("hardware.agent")
 
 NAMESPACE = "/display"
 ACTIONS: dict[Key, str] = {
-    Key.NEXT: "call-next", Key.RECALL: "recall", Key.NOSHOW: "no-show", Key.DONE: "complete",
-    Key.XFER: "transfer", Key.PAUSE: "pause", Key.RESUME: "resume",
-}  # fmt: skip
-EVENTS = ("ticket.called", "ticket.started", "ticket.completed", "ticket.no_show",
-          "ticket.transferred", "ticket.returned", "ticket.cancelled", "counter.state")  # fmt: skip
+    Key.NEXT: "call-next",
+    Key.RECALL: "recall",
+    Key.NOSHOW: "no-show",
+    Key.DONE: "complete",
+    Key.XFER: "transfer",
+    Key.PAUSE: "pause",
+    Key.RESUME: "resume",
+}
+EVENTS = (
+    "ticket.called",
+    "ticket.started",
+    "ticket.completed",
+    "ticket.no_show",
+    "ticket.transferred",
+    "ticket.returned",
+    "ticket.cancelled",
+    "counter.state",
+)
 GAP_WAIT = 0.3  # seconds an out-of-order event may wait for the missing one before a resync
 
 
@@ -72,8 +85,15 @@ class Delivery:
     """Counts of what the server made of one keypad's presses."""
 
     counts: dict[str, int] = field(
-        default_factory=lambda: {"sent": 0, "answered": 0, "rejected": 0, "retries": 0,
-                                 "replays": 0, "expired": 0, "queue_full": 0}  # fmt: skip
+        default_factory=lambda: {
+            "sent": 0,
+            "answered": 0,
+            "rejected": 0,
+            "retries": 0,
+            "replays": 0,
+            "expired": 0,
+            "queue_full": 0,
+        }
     )
 
 
@@ -81,9 +101,14 @@ class CounterSender:
     """Sends one counter's presses in order; a press is retried with its key until answered."""
 
     def __init__(
-        self, counter: int, api: ServerApi, stop: threading.Event, *,
-        deadline: float = 120.0, backoff: tuple[float, float] = (0.1, 2.0),
-    ) -> None:  # fmt: skip
+        self,
+        counter: int,
+        api: ServerApi,
+        stop: threading.Event,
+        *,
+        deadline: float = 120.0,
+        backoff: tuple[float, float] = (0.1, 2.0),
+    ) -> None:
         self.counter = counter
         self.api = api
         self.stop = stop
@@ -128,12 +153,23 @@ class CounterSender:
             except ServerUnavailable as err:
                 problem = str(err)
             if time.monotonic() + delay > give_up or self.stop.is_set():
-                log.error("counter %s: %s given up after %s: %s", self.counter, press.key,
-                          self.deadline, problem)  # fmt: skip
+                log.error(
+                    "counter %s: %s given up after %s: %s",
+                    self.counter,
+                    press.key,
+                    self.deadline,
+                    problem,
+                )
                 return None
             job.counts["retries"] += 1
-            log.warning("counter %s: %s not answered (%s); retrying with key %s in %.1f s",
-                        self.counter, press.key, problem, job.key, delay)  # fmt: skip
+            log.warning(
+                "counter %s: %s not answered (%s); retrying with key %s in %.1f s",
+                self.counter,
+                press.key,
+                problem,
+                job.key,
+                delay,
+            )
             self.stop.wait(delay)
             delay = min(delay * 2, self.backoff[1])
 
@@ -142,9 +178,14 @@ class Agent:
     """Keypads, rating pads and LED boards of one PC, bound to counters of one server."""
 
     def __init__(
-        self, config: DevicesConfig, server_url: str, token: str, *,
-        opener: Opener = open_serial, press_deadline: float = 120.0,
-    ) -> None:  # fmt: skip
+        self,
+        config: DevicesConfig,
+        server_url: str,
+        token: str,
+        *,
+        opener: Opener = open_serial,
+        press_deadline: float = 120.0,
+    ) -> None:
         import socketio
 
         self.config = config
@@ -153,8 +194,16 @@ class Agent:
         self.api = ServerApi(self.server_url, token)
         self.press_deadline = press_deadline
         self.mirror = CounterMirror()
-        self.counts = {"connects": 0, "disconnects": 0, "snapshots": 0, "events": 0,
-                       "syncs": 0, "connect_failures": 0, "reports": 0, "report_failures": 0}  # fmt: skip
+        self.counts = {
+            "connects": 0,
+            "disconnects": 0,
+            "snapshots": 0,
+            "events": 0,
+            "syncs": 0,
+            "connect_failures": 0,
+            "reports": 0,
+            "report_failures": 0,
+        }
         self.ratings_seen: list[Rating] = []
         self._stop = threading.Event()
         self._need_connect = threading.Event()
@@ -177,9 +226,12 @@ class Agent:
             link.on_state(lambda state: self._report_soon.set())
         self.printer = self._printer()
         self.sio = socketio.Client(
-            reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5,
-            randomization_factor=0.3, handle_sigint=False,
-        )  # fmt: skip
+            reconnection=True,
+            reconnection_delay=0.5,
+            reconnection_delay_max=5,
+            randomization_factor=0.3,
+            handle_sigint=False,
+        )
         self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
@@ -242,18 +294,28 @@ class Agent:
         counts["replays"] += answer.replay
         if answer.status >= 400:
             counts["rejected"] += 1
-            log.info("counter %s: %s refused: %s %s", job.device.counter, job.press.key,
-                     answer.status, answer.error_code)  # fmt: skip
+            log.info(
+                "counter %s: %s refused: %s %s",
+                job.device.counter,
+                job.press.key,
+                answer.status,
+                answer.error_code,
+            )
         else:
             ticket = answer.body.get("ticket") or {}
-            log.info("counter %s: %s -> %s", job.device.counter, job.press.key.value,
-                     ticket.get("number") if isinstance(ticket, dict) else ticket)  # fmt: skip
+            log.info(
+                "counter %s: %s -> %s",
+                job.device.counter,
+                job.press.key.value,
+                ticket.get("number") if isinstance(ticket, dict) else ticket,
+            )
 
     def _on_rating(self, rating: Rating) -> None:
         # The server has no ratings endpoint yet (the reports issue adds it): count and keep.
         self.ratings_seen = [*self.ratings_seen[-99:], rating]
-        log.info("rating %s/%s from %s#%02d", rating.score, rating.buttons, rating.line,
-                 rating.address)  # fmt: skip
+        log.info(
+            "rating %s/%s from %s#%02d", rating.score, rating.buttons, rating.line, rating.address
+        )
 
     # ----- the server's /display namespace
 
@@ -268,8 +330,13 @@ class Agent:
             if self.config.agent.site:
                 auth["site"] = self.config.agent.site
             try:
-                self.sio.connect(self.server_url, auth=auth, namespaces=[NAMESPACE],
-                                 transports=["websocket"], wait_timeout=5)  # fmt: skip
+                self.sio.connect(
+                    self.server_url,
+                    auth=auth,
+                    namespaces=[NAMESPACE],
+                    transports=["websocket"],
+                    wait_timeout=5,
+                )
             except Exception as err:  # ConnectionError, or ValueError while still closing
                 self.counts["connect_failures"] += 1
                 log.info("socket.io connect failed (%s); again in %.1f s", err, delay)
@@ -361,23 +428,40 @@ class Agent:
             entry["detail"] = f"shows {board.text!r}" if board.state == OK else entry["detail"]
             devices.append(entry)
         connected = bool(self.sio.connected)
-        devices.append({
-            "id": "server", "kind": "socketio", "port": self.server_url + NAMESPACE,
-            "state": OK if connected else "disconnected",
-            "detail": f"epoch {self.mirror.epoch} seq {self.mirror.seq}",
-            "counts": dict(self.counts),
-        })  # fmt: skip
+        devices.append(
+            {
+                "id": "server",
+                "kind": "socketio",
+                "port": self.server_url + NAMESPACE,
+                "state": OK if connected else "disconnected",
+                "detail": f"epoch {self.mirror.epoch} seq {self.mirror.seq}",
+                "counts": dict(self.counts),
+            }
+        )
         if self.printer is not None:
-            devices.append({"id": "printer", "kind": "printer", "state": OK,
-                            "port": str(self.config.printer_url),
-                            "detail": "configured (the server does not route print jobs "
-                            "to agents yet)", "counts": {}})  # fmt: skip
+            devices.append(
+                {
+                    "id": "printer",
+                    "kind": "printer",
+                    "state": OK,
+                    "port": str(self.config.printer_url),
+                    "detail": "configured (the server does not route print jobs to agents yet)",
+                    "counts": {},
+                }
+            )
         return devices
 
     def _entry(self, d: SerialDevice, counts: dict[str, int]) -> dict[str, Any]:
         link = self.links[d.port]
-        return {"id": d.id, "kind": d.kind, "state": link.state, "counter": d.counter,
-                "port": d.port, "detail": link.detail[:200], "counts": counts}  # fmt: skip
+        return {
+            "id": d.id,
+            "kind": d.kind,
+            "state": link.state,
+            "counter": d.counter,
+            "port": d.port,
+            "detail": link.detail[:200],
+            "counts": counts,
+        }
 
     def report_health(self) -> bool:
         """Send one health report; False when the server did not take it."""
@@ -411,9 +495,15 @@ class Agent:
         self._need_connect.set()
         for target, name in ((self._connect_loop, "socketio"), (self._health_loop, "health")):
             threading.Thread(target=target, name=f"agent {name}", daemon=True).start()
-        log.info("agent %s: %d keypads, %d LED boards, %d rating pads on %d lines -> %s",
-                 self.config.agent.name, len(self.keypads), len(self.boards),
-                 len(self.rating_pads), len(self.links), self.server_url)  # fmt: skip
+        log.info(
+            "agent %s: %d keypads, %d LED boards, %d rating pads on %d lines -> %s",
+            self.config.agent.name,
+            len(self.keypads),
+            len(self.boards),
+            len(self.rating_pads),
+            len(self.links),
+            self.server_url,
+        )
 
     def stop(self) -> None:
         """Stop everything (a press still being retried is given up)."""
@@ -427,9 +517,13 @@ class Agent:
 
 
 def run_agent(
-    server: str, token: str, config_path: str, *, data_dir: str | None = None,
+    server: str,
+    token: str,
+    config_path: str,
+    *,
+    data_dir: str | None = None,
     log_level: str = "INFO",
-) -> int:  # fmt: skip
+) -> int:
     """`motcua agent`: run until SIGINT or SIGTERM; 2 on a configuration error."""
     import sys
 
@@ -448,9 +542,11 @@ def run_agent(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     agent.start()
-    print(f"motcua agent {config.agent.name}: {len(agent.keypads)} keypads, "
-          f"{len(agent.boards)} LED boards, {len(agent.rating_pads)} rating pads -> {server}",
-          flush=True)  # fmt: skip
+    print(
+        f"motcua agent {config.agent.name}: {len(agent.keypads)} keypads, "
+        f"{len(agent.boards)} LED boards, {len(agent.rating_pads)} rating pads -> {server}",
+        flush=True,
+    )
     while not done.wait(0.5):
         pass
     agent.stop()

@@ -1,4 +1,4 @@
-"""What each counter shows, mirrored from the /display namespace: snapshot, then events in seq order.
+"""What each counter shows, mirrored from /display: a snapshot, then events in seq order.
 
 Pure state, no I/O: the agent feeds it the SNAPSHOT and the events it receives and drives
 the LED boards of the counters it reports as changed. python-socketio runs each incoming
@@ -15,8 +15,13 @@ from typing import Any
 from hardware.led import counter_text
 
 CALLED = "ticket.called"
-LEAVING = ("ticket.completed", "ticket.no_show", "ticket.transferred", "ticket.cancelled",
-           "ticket.returned")  # fmt: skip
+LEAVING = (
+    "ticket.completed",
+    "ticket.no_show",
+    "ticket.transferred",
+    "ticket.cancelled",
+    "ticket.returned",
+)
 STATE = "counter.state"
 MAX_PENDING = 200
 

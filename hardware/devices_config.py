@@ -107,9 +107,14 @@ class _Checker:
         return value
 
     def number(
-        self, data: dict[str, Any], key: str, name: str, default: int, check: Callable[[int], bool],
+        self,
+        data: dict[str, Any],
+        key: str,
+        name: str,
+        default: int,
+        check: Callable[[int], bool],
         rule: str,
-    ) -> int:  # fmt: skip
+    ) -> int:
         value: int = self.get(data, key, name, int, default)
         if not check(value):
             raise self.fail(f"{key}.{name}", f"{rule} (got {value})")
@@ -133,14 +138,22 @@ def _device(c: _Checker, section: str, i: int, raw: Any) -> SerialDevice:
     if not port:
         raise c.fail(f"{key}.port", "must not be empty (e.g. /dev/serial/by-id/usb-...)")
     address = c.number(
-        raw, key, "address", 1, lambda v: MIN_ADDRESS <= v <= MAX_ADDRESS,
+        raw,
+        key,
+        "address",
+        1,
+        lambda v: MIN_ADDRESS <= v <= MAX_ADDRESS,
         f"must be {MIN_ADDRESS}-{MAX_ADDRESS} (the number set on the device)",
-    )  # fmt: skip
+    )
     counter = c.number(raw, key, "counter", 1, lambda v: v >= 1, "must be a counter number >= 1")
     baudrate = c.number(
-        raw, key, "baudrate", 9600, lambda v: v in BAUDRATES,
+        raw,
+        key,
+        "baudrate",
+        9600,
+        lambda v: v in BAUDRATES,
         f"use one of {', '.join(map(str, BAUDRATES))}",
-    )  # fmt: skip
+    )
     parity = c.get(raw, key, "parity", str, "N")
     if parity not in ("N", "E", "O"):
         raise c.fail(f"{key}.parity", f"use N, E or O (got {parity!r})")
@@ -152,9 +165,17 @@ def _device(c: _Checker, section: str, i: int, raw: Any) -> SerialDevice:
     buttons = c.number(raw, key, "buttons", 5, lambda v: v in (3, 5), "must be 3 or 5")
     device_id = c.get(raw, key, "id", str, f"{KINDS[section]}-{counter}-{address:02d}")
     return SerialDevice(
-        device_id, KINDS[section], port, address, counter, baudrate, parity, protocol,
-        bounce / 1000, buttons,
-    )  # fmt: skip
+        device_id,
+        KINDS[section],
+        port,
+        address,
+        counter,
+        baudrate,
+        parity,
+        protocol,
+        bounce / 1000,
+        buttons,
+    )
 
 
 def _check_lines(c: _Checker, sections: dict[str, list[SerialDevice]]) -> None:
@@ -168,9 +189,10 @@ def _check_lines(c: _Checker, sections: dict[str, list[SerialDevice]]) -> None:
             first = settings.setdefault(d.port, (key, d.baudrate, d.parity))
             if first[1:] != (d.baudrate, d.parity):
                 raise c.fail(
-                    key, f"port {d.port} is set to {d.baudrate} baud parity {d.parity} here "
+                    key,
+                    f"port {d.port} is set to {d.baudrate} baud parity {d.parity} here "
                     f"but {first[1]} baud parity {first[2]} in {first[0]}",
-                )  # fmt: skip
+                )
             taken = addresses.setdefault((d.port, d.address), key)
             if taken != key:
                 raise c.fail(
@@ -181,7 +203,9 @@ def _check_lines(c: _Checker, sections: dict[str, list[SerialDevice]]) -> None:
             ids.add(d.id)
 
 
-def parse_devices(text: str, file: str = "devices.toml", data_dir: Path | None = None) -> DevicesConfig:
+def parse_devices(
+    text: str, file: str = "devices.toml", data_dir: Path | None = None
+) -> DevicesConfig:
     """Validate devices.toml text; DevicesConfigError names the key and the problem."""
     c = _Checker(file)
     try:
@@ -209,9 +233,14 @@ def parse_devices(text: str, file: str = "devices.toml", data_dir: Path | None =
     _check_lines(c, sections)
     printer_url = _printer(c, data.get("printer"), data_dir or Path("motcua-agent-data"))
     return DevicesConfig(
-        file, agent, tuple(sections["keypads"]), tuple(sections["leds"]),
-        tuple(sections["ratings"]), printer_url, data_dir or Path("motcua-agent-data"),
-    )  # fmt: skip
+        file,
+        agent,
+        tuple(sections["keypads"]),
+        tuple(sections["leds"]),
+        tuple(sections["ratings"]),
+        printer_url,
+        data_dir or Path("motcua-agent-data"),
+    )
 
 
 def _printer(c: _Checker, raw: Any, data_dir: Path) -> str | None:
@@ -222,7 +251,7 @@ def _printer(c: _Checker, raw: Any, data_dir: Path) -> str | None:
     c.table(raw, "printer", {"url"})
     url = c.get(raw, "printer", "url", str, None)
     if url is None:
-        raise c.fail("printer.url", "missing (e.g. \"escpos-network://10.0.0.5\" or \"sim\")")
+        raise c.fail("printer.url", 'missing (e.g. "escpos-network://10.0.0.5" or "sim")')
     from hardware.printer import printer_from_url
 
     try:

@@ -67,8 +67,13 @@ class InputLine:
         self.link = link
         self.protocol = protocol
         self.clock = clock
-        self.counts = {"frames": 0, "garbage": 0, "bad_checksum": 0, "wrong_address": 0,
-                       "unknown_key": 0}  # fmt: skip
+        self.counts = {
+            "frames": 0,
+            "garbage": 0,
+            "bad_checksum": 0,
+            "wrong_address": 0,
+            "unknown_key": 0,
+        }
         self._devices: dict[int, Addressed] = {}
         self._buffer = b""
         self._lock = threading.Lock()
@@ -142,7 +147,9 @@ class Keypad:
             verdict = self._judge(press)
             self.counts[verdict] += 1
         if verdict != "presses":
-            log.info("keypad %s#%02d: %s dropped (%s)", press.line, self.address, press.key, verdict)
+            log.info(
+                "keypad %s#%02d: %s dropped (%s)", press.line, self.address, press.key, verdict
+            )
             return
         for listener in self._listeners:
             listener(press)
@@ -151,7 +158,11 @@ class Keypad:
         """The count a press goes to: "presses" when accepted."""
         if press.seq is not None:
             last = self._last_seq
-            if last is not None and last[0] == press.seq and press.at - last[1] < self.repeat_window:
+            if (
+                last is not None
+                and last[0] == press.seq
+                and press.at - last[1] < self.repeat_window
+            ):
                 return "repeats"
             self._last_seq = (press.seq, press.at)
         slot = (press.key, press.arg)
@@ -180,5 +191,8 @@ class Keypad:
         """This keypad's counts and its line's (garbage, checksums, wrong addresses)."""
         with self._lock:
             own = dict(self.counts)
-        return {**own, **{f"line_{k}": v for k, v in self.line.counts.items()},
-                **{f"line_{k}": v for k, v in self.line.link.counts.items()}}  # fmt: skip
+        return {
+            **own,
+            **{f"line_{k}": v for k, v in self.line.counts.items()},
+            **{f"line_{k}": v for k, v in self.line.link.counts.items()},
+        }

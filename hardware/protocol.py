@@ -212,7 +212,9 @@ def decode_key(frame: Frame) -> KeyEvent | None:
     return KeyEvent(frame.address, key, arg or None, frame.seq)
 
 
-def encode_key(address: int, key: Key | str, arg: str | None = None, seq: int | None = None) -> bytes:
+def encode_key(
+    address: int, key: Key | str, arg: str | None = None, seq: int | None = None
+) -> bytes:
     """The frame a keypad sends for a press (what simulators and tests send)."""
     body = str(Key(key)) + (f":{arg}" if arg is not None else "")
     return encode_frame(address, body, seq)
@@ -244,7 +246,7 @@ def encode_blank(address: int) -> bytes:
     return encode_frame(address, "BLANK")
 
 
-def decode_display(frame: Frame) -> str | None | Reject:
+def decode_display(frame: Frame) -> str | Reject | None:
     """An LED frame's text ("" for BLANK); ACK frames give None; anything else a Reject."""
     if frame.body == "BLANK":
         return ""
@@ -323,7 +325,9 @@ def keypad_protocol(name: str = DEFAULT_PROTOCOL) -> KeypadProtocol:
     try:
         return KEYPAD_PROTOCOLS[name]()
     except KeyError:
-        raise KeyError(f"unknown keypad protocol {name!r}; known: {sorted(KEYPAD_PROTOCOLS)}") from None
+        raise KeyError(
+            f"unknown keypad protocol {name!r}; known: {sorted(KEYPAD_PROTOCOLS)}"
+        ) from None
 
 
 def display_protocol(name: str = DEFAULT_PROTOCOL) -> DisplayProtocol:
@@ -331,4 +335,6 @@ def display_protocol(name: str = DEFAULT_PROTOCOL) -> DisplayProtocol:
     try:
         return DISPLAY_PROTOCOLS[name]()
     except KeyError:
-        raise KeyError(f"unknown display protocol {name!r}; known: {sorted(DISPLAY_PROTOCOLS)}") from None
+        raise KeyError(
+            f"unknown display protocol {name!r}; known: {sorted(DISPLAY_PROTOCOLS)}"
+        ) from None

@@ -52,7 +52,11 @@ class ServerApi:
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
-            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+            cls = (
+                http.client.HTTPSConnection
+                if self.scheme == "https"
+                else http.client.HTTPConnection
+            )
             conn = cls(self.host, self.port, timeout=self.timeout)
             self._local.conn = conn
         return conn
@@ -65,9 +69,12 @@ class ServerApi:
             conn.close()
 
     def request(
-        self, method: str, path: str, body: dict[str, Any] | None = None,
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         """One request; ServerUnavailable when no HTTP answer came back."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         data = None
@@ -80,7 +87,7 @@ class ServerApi:
         try:
             if conn.sock is None:
                 conn.connect()
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                _no_delay(conn)
             conn.request(method, self.prefix + path, body=data, headers=headers)
             response = conn.getresponse()
             raw = response.read()
@@ -98,3 +105,10 @@ class ServerApi:
             parsed if isinstance(parsed, dict) else {},
             response.getheader("Idempotent-Replay") == "true",
         )
+
+
+def _no_delay(conn: http.client.HTTPConnection) -> None:
+    """Send small requests at once (no Nagle wait for the server's delayed ACK)."""
+    sock: socket.socket | None = conn.sock
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
