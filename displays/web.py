@@ -81,7 +81,7 @@ CALL_RE = re.compile(r"^[0-9a-f]{64}\.wav$")
 def call_audio(name: str) -> ResponseReturnValue:
     """An announcement's audio (chime + the call said twice), made when the call was made."""
     voice = current_app.extensions["motcua"].voice
-    if voice is None or not CALL_RE.match(name) or not voice.path(name).exists():
+    if voice is None or not CALL_RE.match(name) or not voice.ready(name):
         abort(404)
     return send_from_directory(voice.out_dir, name, mimetype="audio/wav", max_age=86400)
 

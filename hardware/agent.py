@@ -51,16 +51,6 @@ ACTIONS: dict[Key, str] = {
     Key.PAUSE: "pause",
     Key.RESUME: "resume",
 }
-EVENTS = (
-    "ticket.called",
-    "ticket.started",
-    "ticket.completed",
-    "ticket.no_show",
-    "ticket.transferred",
-    "ticket.returned",
-    "ticket.cancelled",
-    "counter.state",
-)
 GAP_WAIT = 0.3  # seconds an out-of-order event may wait for the missing one before a resync
 
 
@@ -236,8 +226,8 @@ class Agent:
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
         self.sio.on("heartbeat", self._on_heartbeat, namespace=NAMESPACE)
-        for name in EVENTS:
-            self.sio.on(name, partial(self._on_event, name), namespace=NAMESPACE)
+        # Every event, known or not, is numbered: all go through the mirror to keep seq.
+        self.sio.on("*", self._on_event, namespace=NAMESPACE)
 
     # ----- devices
 
@@ -480,6 +470,7 @@ class Agent:
         return True
 
     def _health_loop(self) -> None:
+        self._stop.wait(0.3)  # let the lines try to open first: no "not opened yet" report
         while not self._stop.is_set():
             self._report_soon.clear()
             self.report_health()

@@ -179,8 +179,9 @@ def _device(c: _Checker, section: str, i: int, raw: Any) -> SerialDevice:
 
 
 def _check_lines(c: _Checker, sections: dict[str, list[SerialDevice]]) -> None:
-    """One serial setting per port, one device per address, unique ids."""
+    """One serial setting and protocol per port, one device per address, unique ids."""
     settings: dict[str, tuple[str, int, str]] = {}
+    protocols: dict[str, tuple[str, str]] = {}
     addresses: dict[tuple[str, int], str] = {}
     ids: set[str] = set()
     for section, devices in sections.items():
@@ -192,6 +193,12 @@ def _check_lines(c: _Checker, sections: dict[str, list[SerialDevice]]) -> None:
                     key,
                     f"port {d.port} is set to {d.baudrate} baud parity {d.parity} here "
                     f"but {first[1]} baud parity {first[2]} in {first[0]}",
+                )
+            speaks = protocols.setdefault(d.port, (key, d.protocol))
+            if speaks[1] != d.protocol:
+                raise c.fail(
+                    f"{key}.protocol",
+                    f"port {d.port} speaks {speaks[1]} in {speaks[0]}; one protocol per line",
                 )
             taken = addresses.setdefault((d.port, d.address), key)
             if taken != key:

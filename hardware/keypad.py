@@ -147,7 +147,7 @@ class Keypad:
             verdict = self._judge(press)
             self.counts[verdict] += 1
         if verdict != "presses":
-            log.info(
+            log.debug(
                 "keypad %s#%02d: %s dropped (%s)", press.line, self.address, press.key, verdict
             )
             return

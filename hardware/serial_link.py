@@ -79,10 +79,25 @@ def open_serial(settings: LineSettings) -> Port:
         port.write_timeout = settings.write_timeout
         port.open()
     except (OSError, ValueError, serial.SerialException) as err:
-        code = getattr(err, "errno", None)
-        broken = isinstance(err, ValueError) or code in (errno.EACCES, errno.EPERM, errno.EBUSY)
+        broken = isinstance(err, ValueError) or _errno(err) in UNUSABLE
         raise DeviceError(f"{settings.url}: {err}", ERROR if broken else DISCONNECTED) from err
     return port  # type: ignore[no-any-return]
+
+
+# Something is there but we cannot use it: no permission, another program has it, not a tty.
+UNUSABLE = (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ENOTTY)
+
+
+def _errno(err: BaseException | None) -> int | None:
+    """The errno behind an exception; pyserial wraps OSError and termios.error in its own."""
+    while err is not None:
+        code = getattr(err, "errno", None)
+        if code is None and err.args and isinstance(err.args[0], int):
+            code = err.args[0]
+        if code is not None:
+            return int(code)
+        err = err.__cause__ or err.__context__
+    return None
 
 
 Opener = Callable[[LineSettings], Port]
@@ -157,6 +172,7 @@ class SerialLink:
             try:
                 port = self.opener(self.settings)
             except DeviceError as err:
+                log.debug("cannot open: %s", err)
                 self._set_state(err.state, str(err))
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.backoff[1])

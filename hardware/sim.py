@@ -231,14 +231,35 @@ class SimulatedKeypad(_Device):
         self._seq: dict[int, int] = {}
 
     def press(
-        self, address: int, key: Key | str, arg: str | None = None, *, seq: int | None = -1
+        self,
+        address: int,
+        key: Key | str,
+        arg: str | None = None,
+        *,
+        seq: int | None = -1,
+        resend: float = 0.0,
     ) -> bytes:
-        """Press a key on keypad `address` (seq -1: the next press number; None: no number)."""
+        """Press a key on keypad `address` (seq -1: the next press number; None: no number).
+
+        With resend > 0 the keypad repeats the frame every 0.2 s until the agent ACKs it or
+        `resend` seconds pass, as a keypad with a retransmit timer does.
+        """
         if seq == -1:
             seq = self._seq[address] = (self._seq.get(address, 0) + 1) % 65536
         frame = encode_key(address, str(key).upper(), arg, seq)
         self.send(frame)
+        if resend > 0 and seq is not None:
+            threading.Thread(
+                target=self._resend, args=(address, seq, frame, resend), daemon=True
+            ).start()
         return frame
+
+    def _resend(self, address: int, seq: int, frame: bytes, resend: float) -> None:
+        deadline = time.monotonic() + resend
+        while time.monotonic() < deadline and not self._stop.wait(0.2):
+            if (address, seq) in self.acks:
+                return
+            self.send(frame)
 
     def send(self, data: bytes) -> bool:
         """Put raw bytes on the line (garbage, partial frames, floods)."""

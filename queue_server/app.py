@@ -81,9 +81,13 @@ def create_app(
     voice = (
         Voice(config.sites, Path(server.data_dir), server.audio_player) if server.voice else None
     )
+    if voice is not None and not voice.can_speak():
+        log.warning("no speech engine (install espeak-ng): calls are shown, not heard")
+        voice = None
     broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "", voice)
     if voice is not None:
         threading.Thread(target=voice.ensure_pack, name="voice-pack", daemon=True).start()
+        threading.Thread(target=voice.synthesise_forever, name="voice", daemon=True).start()
         socketio.start_background_task(voice.prefetch_forever, socketio.sleep)
     socketio.on_namespace(DisplayNamespace(broadcaster))
     if heartbeat:

@@ -47,6 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(vbuild)
     vbuild.add_argument("--force", action="store_true", help="render every clip again")
 
+    agent = sub.add_parser(
+        "agent", help="run the device agent for the keypads and LED boards wired to this PC"
+    )
+    agent.add_argument("--server", required=True, help="server URL, e.g. http://10.0.0.2:5000")
+    agent.add_argument(
+        "--token",
+        default=os.environ.get("MOTCUA_AGENT_TOKEN"),
+        help="agent token (motcua token create --role agent); default $MOTCUA_AGENT_TOKEN",
+    )
+    agent.add_argument("--config", required=True, help="devices.toml (see examples/devices.toml)")
+    agent.add_argument("--data-dir", help="folder for a simulated printer's previews")
+    agent.add_argument("--log-level", default="INFO", help="DEBUG, INFO (default), WARNING")
+
     config = sub.add_parser("config", help="configuration tools")
     csub = config.add_subparsers(dest="config_command", required=True)
     check = csub.add_parser("check", help="validate a centre file")
@@ -73,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             return _token_create(args)
         if args.command == "voice":
             return _voice_build(args)
+        if args.command == "agent":
+            return _agent(args)
         return _config_check(args)
     except ConfigError as err:
         print(f"motcua: lỗi cấu hình / configuration error: {err}", file=sys.stderr)
@@ -217,6 +232,17 @@ def _voice_build(args: argparse.Namespace) -> int:
         return 1
     print("  every number of every service can be announced")
     return 0
+
+
+def _agent(args: argparse.Namespace) -> int:
+    from hardware.agent import run_agent
+
+    if not args.token:
+        print("motcua: the agent needs --token (or MOTCUA_AGENT_TOKEN)", file=sys.stderr)
+        return 2
+    return run_agent(
+        args.server, args.token, args.config, data_dir=args.data_dir, log_level=args.log_level
+    )
 
 
 def _config_check(args: argparse.Namespace) -> int:

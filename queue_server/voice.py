@@ -57,6 +57,9 @@ class Voice:
                 chain, self.out_dir, repeat=site.announce_repeat, chime=True
             )
         self._prefetch: queue.Queue[str] = queue.Queue(maxsize=1000)
+        self._jobs: queue.Queue[tuple[str, str, str]] = queue.Queue()
+        self._pending: dict[str, threading.Event] = {}
+        self._pending_lock = threading.Lock()
         self.player = ServerPlayer(player) if player else None
 
     # -- texts -------------------------------------------------------------------------
@@ -72,17 +75,53 @@ class Voice:
     # -- audio -------------------------------------------------------------------------
 
     def announce(self, site: Site, ticket: Ticket, counter: Counter) -> Spoken:
-        """Text and audio for a call; audio None when no engine could say it."""
+        """Text and audio name for a call, at once; the audio is made right after.
+
+        The file's name is known before it exists (a hash of the sentence and style),
+        so the call reaches the screens without waiting for synthesis; the audio route
+        waits the few milliseconds until the file is written (see `ready`).
+        """
         text, text_en = self.texts_for(site, ticket, counter)
-        try:
-            made = self._announcers[site.code].announce(text)
-        except Exception:  # never let voice trouble stop a call from reaching the screens
-            log.exception("no audio for %r", text)
-            return Spoken(text, text_en, None)
-        self._queue_prefetch(text)
-        if self.player is not None:
-            self.player.play(site.code, made.path)
-        return Spoken(text, text_en, made.path.name)
+        announcer = self._announcers[site.code]
+        name = f"{announcer.key(text, announcer.lang)}.wav"
+        with self._pending_lock:
+            if name not in self._pending and not (self.out_dir / name).is_file():
+                self._pending[name] = threading.Event()
+        # Every call goes through the worker, in call order: a recall is played again
+        # by the server's player even while the first saying is still being made.
+        self._jobs.put((site.code, text, name))
+        return Spoken(text, text_en, name)
+
+    def ready(self, name: str, timeout: float = 5.0) -> bool:
+        """Wait until an announcement file exists (it is being made), up to `timeout`."""
+        with self._pending_lock:
+            done = self._pending.get(name)
+        if done is not None:
+            done.wait(timeout)
+        return (self.out_dir / name).is_file()
+
+    def synthesise_forever(self) -> None:
+        """Background worker: make announcement files in call order."""
+        while True:
+            site, text, name = self._jobs.get()
+            try:
+                made = self._announcers[site].announce(text)
+                if self.player is not None:
+                    self.player.play(site, made.path)
+                self._queue_prefetch(text)
+            except Exception:  # no engine could say it: the screen still shows the call
+                log.exception("no audio for %r", text)
+            finally:
+                with self._pending_lock:
+                    done = self._pending.pop(name, None)
+                if done is not None:
+                    done.set()
+
+    def can_speak(self) -> bool:
+        """Whether any engine is there: espeak-ng, a clip pack, or the centre's clips."""
+        if EspeakEngine().available() or (self.pack_dir / "manifest.json").exists():
+            return True
+        return any(s.voice_clips and Path(s.voice_clips).is_dir() for s in self.sites.values())
 
     def guide(self, site: Site, step: str, lang: str) -> Announcement:
         """A kiosk guidance prompt (ValueError for an unknown step)."""

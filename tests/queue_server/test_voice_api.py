@@ -114,6 +114,7 @@ class Hall:
     def engine(self, event: dict[str, Any]) -> str:
         """Which engine spoke the call (from the .json kept beside the file)."""
         name = event["announcement"]["audio_url"].rsplit("/", 1)[1]
+        assert self.ext.voice.ready(name)  # the file is made just after the event
         meta = json.loads(self.ext.voice.path(name).with_suffix(".json").read_text("utf-8"))
         return str(meta["engine"])
 
