@@ -1,19 +1,12 @@
 """Voice benchmark: from a clerk's call request to the announcement's audio file being ready.
 
 What is timed, per call, is from just before `POST /api/v1/counters/<n>/call-next` is
-sent to the moment its `ticket.called` event (which carries `announcement.audio_url`)
-reaches a display connected to /display. That moment is after the file is written:
-
-- the desk commits the call and publishes its events synchronously (QueueDesk._write:
-  `self.bus.publish(event)` after the transaction, before the API returns);
-- Broadcaster.on_event builds the body first (`self.payload(event)`), which calls
-  Broadcaster.speak -> Voice.announce -> Announcer.announce, and that synthesises the
-  sentence and writes `<data_dir>/voice/audio/<sha>.wav` with write_atomic (os.replace)
-  before returning; only then does on_event call `socketio.emit`.
-
-So when the event arrives the file is complete on disk (the bench checks every one:
-`GET audio_url` must answer 200 with a WAV right after the event). The POST's own
-answer comes after the same publish, so its latency is printed too.
+sent until `GET audio_url` (taken from the `ticket.called` event a display receives)
+has answered 200 with the WAV. The event is emitted as soon as the call is committed,
+with the file's name already known (a hash of the sentence and style); the voice worker
+writes the file a few milliseconds later and the audio route waits until it exists.
+So this is the time until a lobby screen can actually play the call. The POST's own
+answer time is printed too.
 
 Phases, one counter, requests one after the other:
 
@@ -164,19 +157,20 @@ class Bench:
         except TimeoutError as err:
             self.error(str(err))
             return None
-        self.check(body, phase)
-        return arrived - t0, answered - t0, body
+        ready = self.check(body, phase)
+        return (ready if ready is not None else arrived) - t0, answered - t0, body
 
-    def check(self, body: dict[str, Any], phase: str) -> None:
-        """The audio is there when the event arrives: 200, a WAV; note which engine spoke."""
+    def check(self, body: dict[str, Any], phase: str) -> float | None:
+        """Fetch the event's audio: 200 and a WAV; returns when it arrived (None if not)."""
         url = body["announcement"]["audio_url"]
         if not url:
             self.error("event without audio_url (voice off, or no engine could speak)")
-            return
+            return None
         r = self.http.get(url if url.startswith("http") else f"{self.url}{url}", timeout=30)
+        ready = time.perf_counter()
         if r.status_code != 200:
             self.error(f"GET audio_url right after the event: HTTP {r.status_code}")
-            return
+            return None
         try:
             with wave.open(io.BytesIO(r.content)) as w:
                 if w.getnframes() == 0:
@@ -191,6 +185,7 @@ class Bench:
                 engine = "?"
             counts = self.engines.setdefault(phase, {})
             counts[engine] = counts.get(engine, 0) + 1
+        return ready
 
     def calls(self, count: int, phase: str) -> tuple[list[float], list[float]]:
         to_event, to_answer = [], []
@@ -344,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
 
         local = in_process(config_path, args.calls)
 
-        print("\nCall request -> ticket.called with audio_url at a display (file already written)")
+        print("\nCall request -> audio_url fetched (200, WAV) by a display after its ticket.called")
         print(line("clip pack, fresh number each call", clips))
         print(line("  (same calls: request -> HTTP answer)", clips_answer))
         print(line("recall: the same sentence, Announcer cache hit", recall))
