@@ -102,6 +102,30 @@ def guide_audio(step: str) -> ResponseReturnValue:
     return send_from_directory(made.path.parent, made.path.name, mimetype="audio/wav", max_age=3600)
 
 
+@bp.get("/t/<ticket_id>/slip")
+def ticket_slip(ticket_id: str) -> ResponseReturnValue:
+    """The slip as an HTML page sized for 80 mm (or A6) paper: the fallback for printers
+    that do not speak ESC/POS, printed by the kiosk's browser. ?procedure= adds its documents."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    from queue_server.domain.model import session_name_at
+
+    ext = current_app.extensions["motcua"]
+    view = ext.desk.get(ticket_id)
+    site = ext.desk.site(view.ticket.site)
+    base = ext.config.server.public_url or request.url_root
+    slip = ext.printing.slip(view, site, base, request.args.get("procedure"))
+    out = io.BytesIO()
+    qrcode.make(slip.status_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(out)
+    qr_svg = out.getvalue().decode("utf-8").split("?>", 1)[-1]
+    return render_template(
+        "slip.html", slip=slip, qr_svg=qr_svg, session=session_name_at(slip.issued_at.time())
+    )
+
+
 @bp.get("/fonts/<name>")
 def font(name: str) -> ResponseReturnValue:
     """Be Vietnam Pro, installed from PyPI (fontpkg-be-vietnam-pro), served locally."""

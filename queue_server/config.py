@@ -428,6 +428,8 @@ def _printer(v: _Validator, raw: Mapping[str, Any], key: str) -> str:
     from hardware.printer import printer_from_url
 
     url = v.string(raw, key, "printer", "sim")
+    if url == "browser":  # an ordinary printer driven by the kiosk's browser
+        return url
     try:
         printer_from_url(url, Path("/nonexistent-check-only"))
     except ValueError as err:

@@ -22,6 +22,9 @@ from .domain.model import Site, session_name_at
 
 log = logging.getLogger(__name__)
 
+BROWSER = "browser"
+"""Printer setting for an ordinary (non-ESC/POS) printer: the kiosk prints an HTML slip."""
+
 
 @dataclass
 class PrinterState:
@@ -47,6 +50,9 @@ class KioskPrinting:
         self._locks: dict[str, threading.Lock] = {}
         self.states: dict[str, PrinterState] = {}
         for site in sites:
+            if site.printer == BROWSER:
+                self.states[site.code] = PrinterState(site.code, BROWSER)
+                continue
             self._printers[site.code] = printer_from_url(site.printer, data_dir)
             self._locks[site.code] = threading.Lock()
             self.states[site.code] = PrinterState(site.code, _redact(site.printer))
@@ -100,8 +106,18 @@ class KioskPrinting:
             documents=documents,
         )
 
+    @staticmethod
+    def by_browser(site: Site) -> bool:
+        """Whether the kiosk's browser prints this site's slips (HTML slip, ordinary printer)."""
+        return site.printer == BROWSER
+
     def print(self, site: Site, slip: TicketSlip) -> PrintResult:
         """Print a slip on the site's printer and remember how it went."""
+        if self.by_browser(site):
+            return PrintResult(
+                True, "browser", None, "Đang in phiếu bằng máy in của kiosk.",
+                "Printing the slip with the kiosk's printer.",
+            )  # fmt: skip
         with self._locks[site.code]:
             result = self._printers[site.code].print_ticket(slip)
             state = self.states[site.code]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
@@ -252,6 +253,9 @@ def issue() -> ResponseReturnValue:
     if data.get("print", False):
         slip = ext.printing.slip(view, s, base_url(), procedure)
         printed = print_json(ext.printing.print(s, slip))
+        if ext.printing.by_browser(s):
+            printed["mode"] = "browser"
+            printed["slip_url"] = slip_url(view.ticket.id, procedure)
     return jsonify(
         {
             "ticket": view_json(view, s, base_url()),
@@ -272,9 +276,16 @@ def print_ticket(ticket_id: str) -> ResponseReturnValue:
         raise forbidden(f"tại điểm {s.code}")
     ext = current_app.extensions["motcua"]
     slip = ext.printing.slip(view, s, base_url(), data.get("procedure"))
-    return jsonify(
-        {"ticket": view_json(view, s, base_url()), "print": print_json(ext.printing.print(s, slip))}
-    )
+    printed = print_json(ext.printing.print(s, slip))
+    if ext.printing.by_browser(s):
+        printed.update(mode="browser", slip_url=slip_url(view.ticket.id, data.get("procedure")))
+    return jsonify({"ticket": view_json(view, s, base_url()), "print": printed})
+
+
+def slip_url(ticket_id: str, procedure: str | None) -> str:
+    """The HTML slip of a ticket, for kiosks printing through the browser."""
+    query = f"?{urlencode({'procedure': procedure})}" if procedure else ""
+    return f"/t/{ticket_id}/slip{query}"
 
 
 @bp.get("/printers")

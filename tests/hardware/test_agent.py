@@ -338,6 +338,7 @@ def test_server_restart_lost_answers_and_resync(rig):
     r.shows(3, numbers[0])
     # the server calls 1002 but its answer is lost: the agent retries with the same key
     assert r.proxy is not None
+    r.wait_device("keypad-3-03", lambda d: d["counts"]["answered"] == 1)  # LED is faster
     r.proxy.drop_next_answer.set()
     time.sleep(0.35)  # a second NEXT within 300 ms would be a bounce
     r.press(3, "NEXT")

@@ -240,8 +240,21 @@ function setPrint(kind, text) {
   p.textContent = text;
 }
 
+// An ordinary printer: the kiosk's browser prints the HTML slip. Start the kiosk's Chromium
+// with --kiosk-printing so it prints to the default printer without a dialog.
+function printInBrowser(url) {
+  let frame = document.getElementById("slip-frame");
+  if (!frame) {
+    frame = el("iframe", { id: "slip-frame", title: "slip", style: "position:absolute;width:0;height:0;border:0" });
+    document.body.append(frame);
+  }
+  frame.onload = () => { try { frame.contentWindow.print(); } catch (_) { /* printing blocked */ } };
+  frame.src = url;
+}
+
 function showPrint(result) {
   if (!result) { setPrint("", ""); return; }
+  if (result.mode === "browser" && result.slip_url) printInBrowser(result.slip_url);
   const msg = lang === "en" ? result.message_en : result.message;
   if (result.ok) { setPrint("ok", t("printed")); $("btn-reprint").hidden = true; body.dataset.print = "ok"; }
   else { setPrint("err", t("print_failed")(msg)); $("btn-reprint").hidden = false; body.dataset.print = result.error_code; }
