@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import signal
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from hardware.counter_view import CounterMirror
+from hardware.delivery import CounterSender, Delivery, Job, press_key
 from hardware.devices_config import DevicesConfig, DevicesConfigError, SerialDevice, load_devices
 from hardware.keypad import InputLine, Keypad, KeyPress
 from hardware.led import LedBoard
@@ -42,126 +40,7 @@ from hardware.server_api import Answer, ServerApi, ServerUnavailable
 log = logging.getLogger("hardware.agent")
 
 NAMESPACE = "/display"
-ACTIONS: dict[Key, str] = {
-    Key.NEXT: "call-next",
-    Key.RECALL: "recall",
-    Key.NOSHOW: "no-show",
-    Key.DONE: "complete",
-    Key.XFER: "transfer",
-    Key.PAUSE: "pause",
-    Key.RESUME: "resume",
-}
 GAP_WAIT = 0.3  # seconds an out-of-order event may wait for the missing one before a resync
-
-
-def press_key(press: KeyPress) -> str:
-    """A fresh Idempotency-Key for one press: readable prefix, random rest (fits 64 chars)."""
-    return f"kp{press.address:02d}-{press.key.value.lower()}-{uuid.uuid4().hex}"
-
-
-@dataclass
-class Job:
-    """One press on its way to the server."""
-
-    press: KeyPress
-    keypad: Keypad
-    device: SerialDevice
-    key: str
-    counts: dict[str, int]
-
-
-@dataclass
-class Delivery:
-    """Counts of what the server made of one keypad's presses."""
-
-    counts: dict[str, int] = field(
-        default_factory=lambda: {
-            "sent": 0,
-            "answered": 0,
-            "rejected": 0,
-            "retries": 0,
-            "replays": 0,
-            "expired": 0,
-            "queue_full": 0,
-        }
-    )
-
-
-class CounterSender:
-    """Sends one counter's presses in order; a press is retried with its key until answered."""
-
-    def __init__(
-        self,
-        counter: int,
-        api: ServerApi,
-        stop: threading.Event,
-        *,
-        deadline: float = 120.0,
-        backoff: tuple[float, float] = (0.1, 2.0),
-    ) -> None:
-        self.counter = counter
-        self.api = api
-        self.stop = stop
-        self.deadline = deadline
-        self.backoff = backoff
-        self.jobs: queue.Queue[Job] = queue.Queue(maxsize=16)
-        self.on_answer: Callable[[Job, Answer | None], None] = lambda job, answer: None
-        threading.Thread(target=self._run, name=f"counter {counter}", daemon=True).start()
-
-    def submit(self, job: Job) -> bool:
-        """Queue a press; False when this counter already has 16 waiting."""
-        try:
-            self.jobs.put_nowait(job)
-            return True
-        except queue.Full:
-            return False
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                job = self.jobs.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            answer = self.deliver(job)
-            job.keypad.settle(job.press)
-            self.on_answer(job, answer)
-
-    def deliver(self, job: Job) -> Answer | None:
-        """POST until a non-5xx answer (None when the deadline passed first)."""
-        press = job.press
-        path = f"/api/v1/counters/{self.counter}/{ACTIONS[press.key]}"
-        body = {"service": press.arg} if press.key is Key.XFER else {}
-        give_up = time.monotonic() + self.deadline
-        delay = self.backoff[0]
-        job.counts["sent"] += 1
-        while True:
-            try:
-                answer = self.api.request("POST", path, body, idempotency_key=job.key)
-                if answer.status < 500:
-                    return answer
-                problem = f"HTTP {answer.status}"
-            except ServerUnavailable as err:
-                problem = str(err)
-            if time.monotonic() + delay > give_up or self.stop.is_set():
-                log.error(
-                    "counter %s: %s given up after %s: %s",
-                    self.counter,
-                    press.key,
-                    self.deadline,
-                    problem,
-                )
-                return None
-            job.counts["retries"] += 1
-            log.warning(
-                "counter %s: %s not answered (%s); retrying with key %s in %.1f s",
-                self.counter,
-                press.key,
-                problem,
-                job.key,
-                delay,
-            )
-            self.stop.wait(delay)
-            delay = min(delay * 2, self.backoff[1])
 
 
 class Agent:
@@ -293,11 +172,13 @@ class Agent:
             )
         else:
             ticket = answer.body.get("ticket") or {}
+            counter = answer.body.get("counter") or {}
             log.info(
-                "counter %s: %s -> %s",
+                "counter %s: %s -> %s%s",
                 job.device.counter,
                 job.press.key.value,
-                ticket.get("number") if isinstance(ticket, dict) else ticket,
+                ticket.get("number") if isinstance(ticket, dict) else None,
+                f" ({counter.get('state')})" if isinstance(counter, dict) and counter else "",
             )
 
     def _on_rating(self, rating: Rating) -> None:

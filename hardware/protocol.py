@@ -19,7 +19,7 @@ Keypad and rating pad -> agent, one frame per press:
     XFER:<service code>                         transfer the current ticket, e.g. XFER:HT
     RATE:<1-5>                                  a satisfaction rating (3-button pads send 1-3)
 
-    @03:NEXT#17*0C\\r\\n     keypad 03 pressed "next", press number 17
+    @03:NEXT#17*1B\\r\\n     keypad 03 pressed "next", press number 17
 
 Agent -> keypad: ``@AA:ACK#SEQ*CC`` for each frame that carried a SEQ, as soon as the agent
 has taken the press (it then owns delivering it to the server). Keypads without a

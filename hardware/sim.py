@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from hardware.protocol import Key, decode_display, encode_key, parse_frames
+from hardware.protocol import Frame, Key, decode_display, decode_key, encode_key, parse_frames
 
 DEFAULT_DIR = Path("/tmp/motcua-sim")
 
@@ -128,6 +128,7 @@ class TcpPort:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(1)
+        listener.setblocking(False)
         self.port = listener.getsockname()[1]
         self.url = f"socket://127.0.0.1:{self.port}"
         self._listener = listener
@@ -146,12 +147,13 @@ class TcpPort:
     def _accept(self, timeout: float) -> socket.socket | None:
         listener = self._listener
         if self._conn is None and listener is not None:
-            ready, _, _ = select.select([listener], [], [], timeout)
-            if ready:
-                with contextlib.suppress(OSError):
-                    conn, _ = listener.accept()
-                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    with self._lock:
+            with contextlib.suppress(OSError, ValueError):  # closed by unplug() meanwhile
+                ready, _, _ = select.select([listener], [], [], timeout)
+                with self._lock:  # the reader and a writer may both see it ready
+                    if ready and self._conn is None:
+                        conn, _ = listener.accept()  # non-blocking: BlockingIOError if taken
+                        conn.setblocking(True)
+                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                         self._conn = conn
         return self._conn
 
@@ -281,8 +283,6 @@ class SimulatedLed(_Device):
         self._changed = threading.Condition()
 
     def received(self, address: int, body: str, seq: int | None, at: float) -> None:
-        from hardware.protocol import Frame
-
         text = decode_display(Frame(address, body, seq))
         if not isinstance(text, str):
             self.garbage += text is not None
@@ -377,7 +377,11 @@ def _command(words: list[str], keypads: SimulatedKeypad, leds: SimulatedLed) -> 
         if key not in Key.__members__:
             keys = ", ".join(k.lower() for k in Key.__members__)
             return f"error: unknown key {words[2]!r}; keys: {keys}"
-        frame = keypads.press(int(words[1]), key, words[3].upper() if len(words) == 4 else None)
+        arg = words[3].upper() if len(words) == 4 else None
+        body = key + (f":{arg}" if arg else "")
+        if not 1 <= int(words[1]) <= 32 or decode_key(Frame(1, body)) is None:
+            return "error: expected an address 1-32; xfer needs a service code, rate 1-5"
+        frame = keypads.press(int(words[1]), key, arg)
         return f"ok sent {frame.decode().strip()}"
     return "error: expected 'press ADDRESS KEY [ARG]' or 'watch'"
 

@@ -5,6 +5,8 @@ Also the counter mirror that turns /display events (arriving out of order) into 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,14 @@ def test_mirror_holds_events_until_the_first_snapshot():
     assert m.event(*called(11, 3, "1002")).changed == frozenset()
     assert m.snapshot(snap(c3=("open", "1001"))) == {3}
     assert m.text(3) == "1002"
+
+
+def test_hardware_imports_nothing_from_the_web_layer():
+    code = (
+        "import sys, hardware.agent, hardware.sim, hardware.devices_config, hardware.rating\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_socketio',"
+        " 'queue_server')]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
