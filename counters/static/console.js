@@ -1,5 +1,5 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
-import { LiveQueue, el } from "/static/displays/js/live.js";
+import { LiveQueue, el, rememberToken } from "/static/displays/js/live.js";
 
 const T = {
   vi: {
@@ -50,12 +50,7 @@ const state = { counter: null, busy: false, stats: null, signedIn: false };
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
 
 // ---- sign-in -------------------------------------------------------------
-const params = new URLSearchParams(location.search);
-if (params.get("token")) {
-  localStorage.setItem(storeKey, params.get("token"));
-  params.delete("token");
-  history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
-}
+rememberToken(storeKey);
 const token = () => localStorage.getItem(storeKey);
 
 function showSignin(message = "") {

@@ -1,6 +1,6 @@
 // Kiosk: idle -> field -> (priority, when the centre enables it) -> ticket printed.
 // Two taps from idle to a printed ticket on the normal path.
-import { clockText, el } from "./live.js";
+import { clockText, el, rememberToken } from "./live.js";
 
 const T = {
   vi: {
@@ -92,12 +92,7 @@ function home() {
 }
 
 // ---- device sign-in ----------------------------------------------------------
-const params = new URLSearchParams(location.search);
-if (params.get("token")) {
-  localStorage.setItem(storeKey, params.get("token"));
-  params.delete("token");
-  history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
-}
+rememberToken(storeKey);
 const token = () => localStorage.getItem(storeKey);
 $("signin-form").addEventListener("submit", (e) => {
   e.preventDefault();

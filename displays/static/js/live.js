@@ -155,3 +155,13 @@ export function el(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+// A device's sign-in code may come once in the URL (?token=, as `motcua run` prints it):
+// keep it in this browser and take it out of the address bar and history.
+export function rememberToken(storeKey) {
+  const params = new URLSearchParams(location.search);
+  if (!params.get("token")) return;
+  localStorage.setItem(storeKey, params.get("token"));
+  params.delete("token");
+  history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
+}
