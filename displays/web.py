@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask.typing import ResponseReturnValue
 
 bp = Blueprint(
@@ -15,6 +24,9 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static/displays",
 )
+
+if TYPE_CHECKING:
+    from queue_server.demo_devices import DemoDevices
 
 FONT_RE = re.compile(r"^BeVietnamPro-[A-Za-z]+\.ttf$")
 VENDOR = {
@@ -72,6 +84,57 @@ def ticket_status(ticket_id: str) -> ResponseReturnValue:
     view = desk.get(ticket_id)  # 404 page for unknown ids, see errors.register
     site = desk.site(view.ticket.site)
     return render_template("status.html", site=site, ticket_id=view.ticket.id, lang=_lang())
+
+
+def _demo_devices() -> DemoDevices | None:
+    """The demo's simulated devices (404 outside demo mode; None when they are off)."""
+    ext = current_app.extensions["motcua"]
+    if not ext.config.demo:
+        abort(404)
+    devices: DemoDevices | None = ext.demo_devices
+    return devices
+
+
+@bp.get("/demo/devices")
+def demo_devices() -> ResponseReturnValue:
+    """Demo mode: a virtual keypad and the virtual LED board of every counter."""
+    from queue_server.demo_devices import KEYS
+
+    devices = _demo_devices()
+    site = current_app.extensions["motcua"].config.default_site
+    return render_template(
+        "demo_devices.html", site=site, keys=KEYS, running=devices is not None, lang=_lang()
+    )
+
+
+@bp.get("/demo/devices/state")
+def demo_devices_state() -> ResponseReturnValue:
+    """What each virtual LED board shows (polled by the page)."""
+    devices = _demo_devices()
+    if devices is None:
+        return jsonify({"running": False, "connected": False, "error": "off", "leds": {}})
+    return jsonify(devices.state())
+
+
+@bp.post("/demo/devices/<int:counter>/press")
+def demo_devices_press(counter: int) -> ResponseReturnValue:
+    """Press a key on a virtual keypad: body {"key": "NEXT"}; the frame goes out on its line."""
+    from hardware.protocol import Key
+    from queue_server.demo_devices import KEYS
+
+    devices = _demo_devices()
+    body = request.get_json(silent=True)  # JSON only: a cross-site form cannot press keys
+    name = body.get("key") if isinstance(body, dict) else None
+    allowed = {k.value for k, _, _ in KEYS}
+    if not isinstance(name, str) or name.upper() not in allowed:
+        return jsonify({"error": "bad_key", "allowed": sorted(allowed)}), 400
+    if devices is None:
+        return jsonify({"error": "devices_off"}), 503
+    try:
+        frame = devices.press(counter, Key(name.upper()))
+    except LookupError:
+        return jsonify({"error": "no_such_keypad"}), 404
+    return jsonify({"ok": True, "frame": frame}), 202
 
 
 CALL_RE = re.compile(r"^[0-9a-f]{64}\.wav$")

@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -45,6 +46,7 @@ class Motcua:
     verify: TokenVerifier
     idempotency: IdempotencyStore
     agents: AgentRegistry
+    demo_devices: Any = None  # queue_server.demo_devices.DemoDevices, once `motcua run` starts it
 
 
 def create_app(

@@ -143,16 +143,38 @@ def _run(args: argparse.Namespace) -> int:
     if server.async_mode == "threading":
         options["request_handler"] = _keep_alive_handler()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    ext.socketio.run(
-        app,
-        host=server.host,
-        port=server.port,
-        allow_unsafe_werkzeug=True,
-        log_output=False,
-        use_reloader=False,
-        **options,
-    )
+    devices = _start_demo_devices(ext) if config.demo else None
+    try:
+        ext.socketio.run(
+            app,
+            host=server.host,
+            port=server.port,
+            allow_unsafe_werkzeug=True,
+            log_output=False,
+            use_reloader=False,
+            **options,
+        )
+    finally:
+        if devices is not None:
+            devices.stop()
     return 0
+
+
+def _start_demo_devices(ext: Any) -> Any:
+    """The demo's simulated keypads and LED boards with their agent (threads of this process)."""
+    from .demo import demo_tokens
+    from .demo_devices import start_demo_devices
+
+    if ext.config.server.async_mode != "threading":
+        logging.getLogger(__name__).warning(
+            "simulated devices need async_mode threading; not started"
+        )
+        return None
+    try:
+        return start_demo_devices(ext, demo_tokens(ext)["agent"])
+    except Exception as err:  # the demo runs without them
+        logging.getLogger(__name__).warning("simulated devices not started: %s", err)
+        return None
 
 
 def _keep_alive_handler() -> Any:

@@ -115,6 +115,13 @@ SETTINGS: tuple[Setting, ...] = (
         '(e.g. "aplay -q"); unset: the lobby display plays the audio.',
     ),
     Setting(
+        "demo_devices",
+        True,
+        "MOTCUA_DEMO_DEVICES",
+        "Demo mode only: simulated keypads and LED boards on ptys, driven by the device agent.",
+        lambda v: v.lower() in ("1", "true", "yes", "on"),
+    ),
+    Setting(
         "test_hooks",
         False,
         "MOTCUA_TEST_HOOKS",
@@ -139,6 +146,7 @@ class ServerSettings:
     public_url: str | None = None
     voice: bool = True
     audio_player: str | None = None
+    demo_devices: bool = True
     test_hooks: bool = False
 
     @property

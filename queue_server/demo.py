@@ -12,7 +12,7 @@ DEMO_TOKENS = "demo-tokens.json"
 
 
 def demo_tokens(ext: Any) -> dict[str, str]:
-    """Tokens for the demo's kiosk, display, admin and every counter's clerk (created once)."""
+    """Tokens for the demo's kiosk, display, admin, device agent and every clerk (created once)."""
     path = Path(ext.config.server.data_dir) / DEMO_TOKENS
     try:
         saved: dict[str, str] = json.loads(path.read_text("utf-8"))
@@ -23,6 +23,7 @@ def demo_tokens(ext: Any) -> dict[str, str]:
         "kiosk": ("kiosk", None),
         "display": ("display", None),
         "admin": ("admin", None),
+        "agent": ("agent", None),
         **{f"clerk-{c.number}": ("clerk", c.number) for c in site.counters},
     }
     tokens: dict[str, str] = {}
@@ -67,6 +68,10 @@ def demo_links(ext: Any, base: str) -> list[tuple[str, str]]:
                 f"Bàn làm việc {c.name} / clerk console {c.number}",
                 f"{base}/counter/{c.number}{sign_in}",
             )
+        )
+    if tokens and ext.config.server.demo_devices:
+        links.append(
+            ("Thiết bị mô phỏng / simulated keypads and LED boards", f"{base}/demo/devices")
         )
     links += [
         ("Tổng quan / overview", f"{base}/"),
