@@ -22,6 +22,7 @@ import logging
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -125,7 +126,7 @@ class Agent:
 
     def _rating_pad(self, d: SerialDevice) -> RatingPad:
         pad = RatingPad(self._input(d), d.address, buttons=d.buttons, bounce=d.bounce)
-        pad.on_rating(self._on_rating)
+        pad.on_rating(partial(self._on_rating, d))
         return pad
 
     def _printer(self) -> Any:
@@ -181,12 +182,28 @@ class Agent:
                 f" ({counter.get('state')})" if isinstance(counter, dict) and counter else "",
             )
 
-    def _on_rating(self, rating: Rating) -> None:
-        # The server has no ratings endpoint yet (the reports issue adds it): count and keep.
+    def _on_rating(self, d: SerialDevice, rating: Rating) -> None:
+        """Send a score for the pad's counter, retried with one Idempotency-Key."""
         self.ratings_seen = [*self.ratings_seen[-99:], rating]
-        log.info(
-            "rating %s/%s from %s#%02d", rating.score, rating.buttons, rating.line, rating.address
-        )
+        key = f"rt{rating.address:02d}-{uuid.uuid4().hex}"
+        body = {"score": rating.score, "scale": 3 if rating.buttons == 3 else 5}
+        path = f"/api/v1/counters/{d.counter}/rating"
+
+        def send() -> None:
+            for delay in (0.0, 0.5, 1.0, 2.0, 4.0):
+                if self._stop.wait(delay):
+                    return
+                try:
+                    answer = self.api.request("POST", path, body, idempotency_key=key)
+                except ServerUnavailable:
+                    continue
+                if answer.status < 500:
+                    log.info("rating %s/%s for counter %s: HTTP %s", rating.score,
+                             rating.buttons, d.counter, answer.status)  # fmt: skip
+                    return
+            log.error("rating for counter %s not delivered", d.counter)
+
+        threading.Thread(target=send, name=f"rating-{d.counter}", daemon=True).start()
 
     # ----- the server's /display namespace
 

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,7 @@ from .storage import repository as repo
 from .storage.database import Database
 
 MAX_CAS_RETRIES = 20
+RATING_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -412,6 +413,40 @@ class QueueDesk:
     def cancel(self, ticket_id: str, *, actor: str = "") -> TicketView:
         """Cancel an abandoned or mistaken ticket."""
         return self._act_on_ticket(ticket_id, Action.CANCEL, actor)
+
+    def rate(
+        self, number: int, score: int, scale: int, *, site_code: str | None = None,
+        actor: str = "",
+    ) -> TicketView:  # fmt: skip
+        """A citizen's satisfaction score for the ticket being served at the counter, or the
+        one it completed in the last RATING_WINDOW (the common case: rated after finishing)."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        if scale not in (3, 5) or not 1 <= score <= scale:
+            raise Invalid(
+                "invalid_rating",
+                "Điểm đánh giá phải từ 1 đến 3 (hoặc đến 5).",
+                "Score must be 1..scale, and scale 3 or 5.",
+            )
+        now = self.clock.now()
+        with self.db.write() as conn:
+            ticket = repo.active_ticket(conn, site.code, counter.number)
+            if ticket is None:
+                ticket = repo.last_completed_at_counter(
+                    conn, site.code, counter.number, now - RATING_WINDOW
+                )
+            if ticket is None:
+                raise Conflict(
+                    "nothing_to_rate",
+                    f"Quầy số {counter.number} chưa phục vụ ai để đánh giá.",
+                    f"Counter {counter.number} has served nobody to rate.",
+                )
+            repo.append_events(
+                conn, site.code,
+                [TicketEvent(ticket.id, EventKind.RATED, now, counter.number, actor,
+                             ticket.service, f"{score}/{scale}")],
+            )  # fmt: skip
+            return self._view(conn, ticket)
 
     def set_counter_state(
         self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = ""

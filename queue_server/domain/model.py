@@ -47,6 +47,8 @@ class EventKind(StrEnum):
     TRANSFERRED = "transferred"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    RATED = "rated"
+    """Not a transition: the citizen's satisfaction score ("4/5") in `detail`."""
 
 
 class CounterState(StrEnum):

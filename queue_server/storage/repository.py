@@ -298,6 +298,25 @@ def call_history(
     return [bool(r[0]) for r in reversed(rows)]
 
 
+def last_completed_at_counter(
+    conn: Connection, site: str, counter: int, since: datetime
+) -> Ticket | None:
+    """The ticket a counter completed most recently since a moment."""
+    row = conn.execute(
+        select(tickets)
+        .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
+        .where(
+            ticket_events.c.site == site,
+            ticket_events.c.counter == counter,
+            ticket_events.c.kind == "completed",
+            ticket_events.c.at >= since,
+        )
+        .order_by(ticket_events.c.id.desc())
+        .limit(1)
+    ).first()
+    return _ticket(row) if row else None
+
+
 def counter_day_events(
     conn: Connection, site: str, counter: int, since: datetime
 ) -> list[tuple[str, datetime, datetime | None]]:

@@ -431,6 +431,19 @@ def transfer(number: int) -> ResponseReturnValue:
     return ticket_response(view)
 
 
+@bp.post("/counters/<int:number>/rating")
+@requires(*COUNTER_ROLES)
+def rating(number: int) -> ResponseReturnValue:
+    """The citizen's satisfaction score (a rating pad or the console): {"score", "scale"}."""
+    data = body({"score": int, "scale": int}, required=("score",))
+    score, scale = data["score"], data.get("scale", 3)
+    view = desk().rate(number, score, scale, site_code=site().code, actor=principal().actor)
+    s = desk().site(view.ticket.site)
+    return jsonify(
+        {"ticket": view_json(view, s, base_url()), "rating": {"score": score, "scale": scale}}
+    )
+
+
 def _state(number: int, state: CounterState) -> ResponseReturnValue:
     body({})
     view = desk().set_counter_state(number, state, site_code=site().code, actor=principal().actor)

@@ -256,6 +256,11 @@ def openapi_document() -> dict[str, Any]:
             "Move the current ticket to another service's queue",
             _body({"service": {"type": "string"}}, ["service"]),
         ),
+        "/api/v1/counters/{number}/rating": _counter_action(
+            "The citizen's satisfaction score for the ticket being served, or the one "
+            "completed in the last 10 minutes (3 levels: Rất hài lòng / Hài lòng / Chưa hài lòng)",
+            _body({"score": {"type": "integer"}, "scale": {"enum": [3, 5]}}, ["score"]),
+        ),
         "/api/v1/counters/{number}/pause": _counter_state("Pause the counter (Tạm dừng)"),
         "/api/v1/counters/{number}/resume": _counter_state("Open the counter again (Tiếp tục)"),
         "/api/v1/counters/{number}/close": _counter_state("Close the counter"),

@@ -80,3 +80,25 @@ def test_agent_health_is_visible_to_staff(client, token):
     ):
         res = client.post(f"{API}/agent/health", json=bad, headers=auth(agent))
         assert res.status_code == 400, bad
+
+
+def test_rating_goes_to_the_ticket_just_served(client, token, app):
+    kiosk, agent = token("kiosk"), token("agent")
+    assert (
+        client.post(f"{API}/counters/1/rating", json={"score": 3}, headers=auth(agent)).status_code
+        == 409
+    )
+    issued = client.post(f"{API}/tickets", json={"service": "HT"}, headers=auth(kiosk)).get_json()
+    client.post(f"{API}/counters/1/call-next", headers=auth(agent))
+    client.post(f"{API}/counters/1/complete", headers=auth(agent))
+    headers = {**auth(agent), "Idempotency-Key": "rt01-abc"}
+    res = client.post(f"{API}/counters/1/rating", json={"score": 4, "scale": 5}, headers=headers)
+    assert res.status_code == 200
+    assert res.get_json()["ticket"]["id"] == issued["ticket"]["id"]
+    client.post(f"{API}/counters/1/rating", json={"score": 4, "scale": 5}, headers=headers)  # retry
+    log = client.get(f"{API}/tickets/{issued['ticket']['id']}/events").get_json()["events"]
+    rated = [e for e in log if e["kind"] == "rated"]
+    assert [(e["detail"], e["counter"]) for e in rated] == [("4/5", 1)]  # once, not twice
+    for bad in ({"score": 0}, {"score": 4}, {"score": 2, "scale": 4}, {"score": "3"}):
+        res = client.post(f"{API}/counters/1/rating", json=bad, headers=auth(agent))
+        assert res.status_code == 400, bad
