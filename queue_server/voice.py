@@ -162,7 +162,13 @@ class Voice:
         return report
 
     def ensure_pack(self) -> None:
-        """Build the clip pack at start-up when it is missing (a second or so with espeak-ng)."""
+        """At start-up: drop announcement files older than a day (each call makes ~0.4 MB),
+        then build the clip pack when it is missing (a second or so with espeak-ng)."""
+        for announcer in self._announcers.values():
+            try:
+                announcer.prune()
+            except OSError:
+                log.warning("could not prune old announcements", exc_info=True)
         if (self.pack_dir / "manifest.json").exists():
             return
         try:
