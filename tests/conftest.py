@@ -243,6 +243,23 @@ def auth(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 
 
+def motcua(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m queue_server.cli ARGS` with no MOTCUA_* variables from the outside."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    clean.update(env or {}, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     """An unused TCP port on 127.0.0.1."""
     with socket.socket() as s:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,27 +13,10 @@ import pytest
 from queue_server import __version__
 from queue_server.app import create_app
 from queue_server.config import load_config
-from tests.conftest import auth, centre_text
+from tests.conftest import auth, centre_text, motcua
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "centre.toml"
-
-
-def motcua(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m queue_server.cli ARGS` with no MOTCUA_* variables from the outside."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
-    clean.update(env or {}, PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "queue_server.cli", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
 
 
 def test_version(tmp_path):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +14,13 @@ from audio.engines import ClipPackEngine, EspeakEngine, clip_name, normalise_tex
 from audio.numbers import announcement_text
 from queue_server.config import load_config
 from queue_server.voice import Voice
-from tests.conftest import centre_text, require_service
+from tests.conftest import centre_text, motcua, require_service
 
 
 @pytest.fixture(autouse=True)
 def espeak() -> None:
     if not EspeakEngine("vi").available():
         require_service("espeak-ng", "binary not found (apt-get install espeak-ng)")
-
-
-def motcua(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m queue_server.cli ARGS` with no MOTCUA_* variables from the outside."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
-    clean.update(env or {}, PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "queue_server.cli", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
 
 
 def manifest(data_dir: Path) -> dict[str, Any]:
