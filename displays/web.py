@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from flask import (
     Blueprint,
@@ -25,8 +25,19 @@ bp = Blueprint(
     static_url_path="/static/displays",
 )
 
-if TYPE_CHECKING:
-    from queue_server.demo_devices import DemoDevices
+
+class DemoDevices(Protocol):
+    """The demo's simulated keypads and LED boards, as the app hands them to these pages
+    (`demo_devices` of the app's extension; the keys they offer are its `demo_keys`)."""
+
+    def press(self, counter: int, key: Any) -> str:
+        """Press one of `demo_keys` on counter's keypad (LookupError: no such keypad)."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """What the boards show and whether the agent is connected."""
+        ...
+
 
 FONT_RE = re.compile(r"^BeVietnamPro-[A-Za-z]+\.ttf$")
 VENDOR = {
@@ -98,13 +109,12 @@ def _demo_devices() -> DemoDevices | None:
 @bp.get("/demo/devices")
 def demo_devices() -> ResponseReturnValue:
     """Demo mode: a virtual keypad and the virtual LED board of every counter."""
-    from queue_server.demo_devices import KEYS
-
     devices = _demo_devices()
-    site = current_app.extensions["motcua"].config.default_site
+    ext = current_app.extensions["motcua"]
     return render_template(
-        "demo_devices.html", site=site, keys=KEYS, running=devices is not None, lang=_lang()
-    )
+        "demo_devices.html", site=ext.config.default_site, keys=ext.demo_keys,
+        running=devices is not None, lang=_lang(),
+    )  # fmt: skip
 
 
 @bp.get("/demo/devices/state")
@@ -119,19 +129,17 @@ def demo_devices_state() -> ResponseReturnValue:
 @bp.post("/demo/devices/<int:counter>/press")
 def demo_devices_press(counter: int) -> ResponseReturnValue:
     """Press a key on a virtual keypad: body {"key": "NEXT"}; the frame goes out on its line."""
-    from hardware.protocol import Key
-    from queue_server.demo_devices import KEYS
-
     devices = _demo_devices()
     body = request.get_json(silent=True)  # JSON only: a cross-site form cannot press keys
     name = body.get("key") if isinstance(body, dict) else None
-    allowed = {k.value for k, _, _ in KEYS}
+    keys = {k.value: k for k, _, _ in current_app.extensions["motcua"].demo_keys}
+    allowed = set(keys)
     if not isinstance(name, str) or name.upper() not in allowed:
         return jsonify({"error": "bad_key", "allowed": sorted(allowed)}), 400
     if devices is None:
         return jsonify({"error": "devices_off"}), 503
     try:
-        frame = devices.press(counter, Key(name.upper()))
+        frame = devices.press(counter, keys[name.upper()])
     except LookupError:
         return jsonify({"error": "no_such_keypad"}), 404
     return jsonify({"ok": True, "frame": frame}), 202
@@ -174,8 +182,6 @@ def ticket_slip(ticket_id: str) -> ResponseReturnValue:
     import qrcode
     import qrcode.image.svg
 
-    from queue_server.domain.model import session_name_at
-
     ext = current_app.extensions["motcua"]
     view = ext.desk.get(ticket_id)
     site = ext.desk.site(view.ticket.site)
@@ -184,9 +190,7 @@ def ticket_slip(ticket_id: str) -> ResponseReturnValue:
     out = io.BytesIO()
     qrcode.make(slip.status_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(out)
     qr_svg = out.getvalue().decode("utf-8").split("?>", 1)[-1]
-    return render_template(
-        "slip.html", slip=slip, qr_svg=qr_svg, session=session_name_at(slip.issued_at.time())
-    )
+    return render_template("slip.html", slip=slip, qr_svg=qr_svg, session=slip.session)
 
 
 @bp.get("/fonts/<name>")

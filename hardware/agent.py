@@ -37,10 +37,11 @@ from hardware.protocol import Key, display_protocol, keypad_protocol
 from hardware.rating import Rating, RatingPad
 from hardware.serial_link import OK, LineSettings, Opener, SerialLink, open_serial
 from hardware.server_api import Answer, ServerApi, ServerUnavailable
+from queue_server.contract.events import NAMESPACE, Event
+from queue_server.contract.messages import render
 
 log = logging.getLogger("hardware.agent")
 
-NAMESPACE = "/display"
 GAP_WAIT = 0.3  # seconds an out-of-order event may wait for the missing one before a resync
 
 
@@ -104,8 +105,8 @@ class Agent:
         )
         self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
-        self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
-        self.sio.on("heartbeat", self._on_heartbeat, namespace=NAMESPACE)
+        self.sio.on(Event.SNAPSHOT, self._on_snapshot, namespace=NAMESPACE)
+        self.sio.on(Event.HEARTBEAT, self._on_heartbeat, namespace=NAMESPACE)
         # Every event, known or not, is numbered: all go through the mirror to keep seq.
         self.sio.on("*", self._on_event, namespace=NAMESPACE)
 
@@ -289,7 +290,7 @@ class Agent:
         self.counts["syncs"] += 1
         data = {"site": self.config.agent.site} if self.config.agent.site else {}
         try:
-            self.sio.emit("sync", data, namespace=NAMESPACE, callback=self._on_snapshot)
+            self.sio.emit(Event.SYNC, data, namespace=NAMESPACE, callback=self._on_snapshot)
         except Exception as err:  # not connected: the snapshot on reconnect does it
             log.info("sync not sent: %s", err)
 
@@ -425,7 +426,8 @@ def run_agent(
         config = load_devices(config_path, Path(data_dir) if data_dir else None)
         agent = Agent(config, server, token)
     except (DevicesConfigError, ValueError) as err:
-        print(f"motcua agent: lỗi cấu hình / configuration error: {err}", file=sys.stderr)
+        vi, en = render("cli.config_error")
+        print(f"motcua agent: {vi} / {en}: {err}", file=sys.stderr)
         return 2
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,7 +1,8 @@
 """What each counter shows, mirrored from /display: a snapshot, then events in seq order.
 
-Pure state, no I/O: the agent feeds it the SNAPSHOT and the events it receives and drives
-the LED boards of the counters it reports as changed. python-socketio runs each incoming
+Pure state, no I/O: the agent feeds it the SNAPSHOT and the events it receives (their names
+and the LEAVING set come from queue_server.contract.events) and drives the LED boards of the
+counters it reports as changed. python-socketio runs each incoming
 message in its own thread, so events can arrive out of order: they are held until the
 missing seq arrives, and a gap that stays open (or a new epoch) asks for a resync.
 """
@@ -13,16 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardware.led import counter_text
+from queue_server.contract.events import LEAVING, Event
 
-CALLED = "ticket.called"
-LEAVING = (
-    "ticket.completed",
-    "ticket.no_show",
-    "ticket.transferred",
-    "ticket.cancelled",
-    "ticket.returned",
-)
-STATE = "counter.state"
 MAX_PENDING = 200
 
 
@@ -126,11 +119,11 @@ class CounterMirror:
     def _apply(self, name: str, payload: dict[str, Any]) -> set[int]:
         ticket = payload.get("ticket") or {}
         counter = payload.get("counter") or {}
-        if name == CALLED and "number" in counter:
+        if name == Event.CALLED and "number" in counter:
             view = self.counters.setdefault(int(counter["number"]), CounterView("open"))
             view.ticket_id, view.number = ticket.get("id"), ticket.get("number")
             return {int(counter["number"])}
-        if name == STATE and "number" in counter:
+        if name == Event.COUNTER_STATE and "number" in counter:
             view = self.counters.setdefault(int(counter["number"]), CounterView())
             view.state = counter.get("state")
             return {int(counter["number"])}

@@ -31,18 +31,15 @@ from hardware.escpos_job import (
 )
 from hardware.links import socket_unacked, wait_until_sent, write_device_file
 from hardware.slip import PAPER_WIDTHS, TicketSlip
+from queue_server.contract.messages import render
 
 log = logging.getLogger(__name__)
 
 FAULT_CODES = ("offline", "paper_out", "cover_open", "timeout", "error")
 MESSAGES: dict[str | None, tuple[str, str]] = {
-    None: ("Đã in phiếu.", "Ticket printed."),
-    "offline": ("Máy in đang mất kết nối.", "The printer is offline."),
-    "paper_out": ("Máy in đã hết giấy.", "The printer is out of paper."),
-    "cover_open": ("Nắp máy in đang mở.", "The printer cover is open."),
-    "timeout": ("Máy in không phản hồi.", "The printer did not respond in time."),
-    "error": ("Máy in gặp lỗi.", "The printer reported an error."),
+    code: render(f"printer.{code or 'ok'}") for code in (None, *FAULT_CODES)
 }
+"""(vi, en) per fault code, None for success; the texts live in the message catalogue."""
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
 
 from counters import web as counters_web
 from displays import web as displays_web
+from hardware.protocol import Key
 
 from .agents import AgentRegistry
 from .auth import TokenVerifier
 from .config import Config
+from .demo_devices import KEYS, DemoDevices
 from .desk import QueueDesk
 from .domain.clock import Clock, SystemClock
 from .events import EventBus, LocalSequencer, RedisSequencer, Sequencer
@@ -25,10 +27,18 @@ from .printing import KioskPrinting
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, errors, pages
+from .web import api, contract_js, errors, pages, testhooks
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
+
+
+class _Default(Enum):
+    FROM_CONFIG = "from config"
+
+
+FROM_CONFIG = _Default.FROM_CONFIG
+"""An argument left out: create_app builds that device from the config."""
 
 
 @dataclass
@@ -46,7 +56,8 @@ class Motcua:
     verify: TokenVerifier
     idempotency: IdempotencyStore
     agents: AgentRegistry
-    demo_devices: Any = None  # queue_server.demo_devices.DemoDevices, once `motcua run` starts it
+    demo_devices: DemoDevices | None = None  # the demo's simulated keypads and LED boards
+    demo_keys: tuple[tuple[Key, str, str], ...] = KEYS  # the keys /demo/devices offers
 
 
 def create_app(
@@ -55,10 +66,19 @@ def create_app(
     clock: Clock | None = None,
     db: Database | None = None,
     sequencer: Sequencer | None = None,
+    printing: KioskPrinting | None = None,
+    voice: Voice | _Default | None = FROM_CONFIG,
+    demo_devices: DemoDevices | None = None,
     migrate: bool = True,
     heartbeat: bool = True,
 ) -> Flask:
-    """Build the app: database, desk, Socket.IO (async mode explicit), blueprints."""
+    """Build the app: database, desk, Socket.IO (async mode explicit), blueprints.
+
+    Devices left out come from the config: the sites' kiosk printers, and the voice (None
+    when it is off or no engine can speak; pass voice=None for none). `demo_devices` are
+    the demo's simulated keypads and LED boards, which the caller starts once the server
+    listens (`motcua run`); none by default.
+    """
     server = config.server
     Path(server.data_dir).mkdir(parents=True, exist_ok=True)
     db = db or Database(server.resolved_database_url, sqlite_synchronous=server.sqlite_synchronous)
@@ -80,12 +100,8 @@ def create_app(
     )
     if sequencer is None:
         sequencer = _sequencer(server.redis_url)
-    voice = (
-        Voice(config.sites, Path(server.data_dir), server.audio_player) if server.voice else None
-    )
-    if voice is not None and not voice.can_speak():
-        log.warning("no speech engine (install espeak-ng): calls are shown, not heard")
-        voice = None
+    if voice is FROM_CONFIG:
+        voice = _voice(config)
     broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "", voice)
     if voice is not None:
         threading.Thread(target=voice.ensure_pack, name="voice-pack", daemon=True).start()
@@ -95,20 +111,36 @@ def create_app(
     if heartbeat:
         broadcaster.start_heartbeat()
 
-    printing = KioskPrinting(config.sites, Path(server.data_dir), desk.clock)
+    if printing is None:
+        printing = KioskPrinting(config.sites, Path(server.data_dir), desk.clock)
     threading.Thread(target=printing.warm_up, name="slip-warm-up", daemon=True).start()
     limiter = RateLimiter(per_minute=config.default_site.kiosk_rate_per_minute)
 
     app.extensions["motcua"] = Motcua(
         config, db, desk, socketio, broadcaster, printing, limiter, voice, TokenVerifier(db),
-        IdempotencyStore(db, desk.clock.now), AgentRegistry(desk.clock.now),
+        IdempotencyStore(db, desk.clock.now), AgentRegistry(desk.clock.now), demo_devices,
     )  # fmt: skip
     errors.register(app)
     app.register_blueprint(api.bp)
+    if server.test_hooks:  # never in production
+        app.register_blueprint(testhooks.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(displays_web.bp)
     app.register_blueprint(counters_web.bp)
+    app.register_blueprint(contract_js.bp)
     return app
+
+
+def _voice(config: Config) -> Voice | None:
+    """The voice the config asks for, or None (off, or no speech engine on this machine)."""
+    server = config.server
+    if not server.voice:
+        return None
+    voice = Voice(config.sites, Path(server.data_dir), server.audio_player)
+    if not voice.can_speak():
+        log.warning("no speech engine (install espeak-ng): calls are shown, not heard")
+        return None
+    return voice
 
 
 def _sequencer(redis_url: str | None) -> Sequencer:

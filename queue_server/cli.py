@@ -8,9 +8,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .demo_devices import DemoDevices
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         _patch_for_async_mode(args.config)
     from .config import ConfigError
+    from .contract.messages import render
 
     try:
         if args.command == "run":
@@ -90,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             return _agent(args)
         return _config_check(args)
     except ConfigError as err:
-        print(f"motcua: lỗi cấu hình / configuration error: {err}", file=sys.stderr)
+        vi, en = render("cli.config_error")
+        print(f"motcua: {vi} / {en}: {err}", file=sys.stderr)
         return 2
 
 
@@ -127,10 +132,12 @@ def _load(args: argparse.Namespace, **overrides: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from .app import create_app
     from .demo import demo_links
+    from .demo_devices import DemoDevices
 
     config = _load(args, host=args.host, port=args.port)
     server = config.server
-    app = create_app(config)
+    devices = DemoDevices.from_config(config)
+    app = create_app(config, demo_devices=devices)
     ext = app.extensions["motcua"]
     base = f"http://{server.host}:{server.port}"
     print(f"MộtCửa Queue {__version__} · {config.default_site.name}")
@@ -143,7 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     if server.async_mode == "threading":
         options["request_handler"] = _keep_alive_handler()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    devices = _start_demo_devices(ext) if config.demo else None
+    if devices is not None:
+        _start_demo_devices(ext, devices)
     try:
         ext.socketio.run(
             app,
@@ -160,21 +168,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_demo_devices(ext: Any) -> Any:
-    """The demo's simulated keypads and LED boards with their agent (threads of this process)."""
+def _start_demo_devices(ext: Any, devices: DemoDevices) -> None:
+    """Start the demo's simulated keypads and LED boards with their agent (threads of this
+    process); the agent connects once the server listens."""
     from .demo import demo_tokens
-    from .demo_devices import start_demo_devices
+    from .demo_devices import server_url
 
-    if ext.config.server.async_mode != "threading":
-        logging.getLogger(__name__).warning(
-            "simulated devices need async_mode threading; not started"
-        )
-        return None
     try:
-        return start_demo_devices(ext, demo_tokens(ext)["agent"])
+        devices.start(server_url(ext.config), demo_tokens(ext)["agent"])
     except Exception as err:  # the demo runs without them
+        devices.error = str(err) or type(err).__name__
         logging.getLogger(__name__).warning("simulated devices not started: %s", err)
-        return None
 
 
 def _keep_alive_handler() -> Any:

@@ -1,8 +1,9 @@
 """The demo's counter hardware: a simulated keypad and LED board per counter, and the agent.
 
-In demo mode `motcua run` starts, in background threads of its own process, one keypad
-line and one LED line on real pseudo-terminals (pyserial's socket:// when ptys are not
-available), and the device agent driving them exactly as it drives real hardware. The
+In demo mode `motcua run` makes them from the config (`DemoDevices.from_config`), hands
+them to `create_app`, and starts them, in background threads of its own process: one
+keypad line and one LED line on real pseudo-terminals (pyserial's socket:// when ptys are
+not available), and the device agent driving them exactly as it drives real hardware. The
 page /demo/devices presses the keypads and shows what the agent wrote to the boards.
 """
 
@@ -13,10 +14,13 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hardware.protocol import MAX_ADDRESS, Key
 from hardware.sim import PtyPort, SimPort, SimulatedKeypad, SimulatedLed, TcpPort
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,21 @@ class DemoDevices:
         self.leds: SimulatedLed | None = None
         self.agent: Any = None
         self.error: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> DemoDevices | None:
+        """The demo centre's devices; None outside demo mode, when the setting turns them
+        off, or when the async mode cannot run their threads."""
+        server = config.server
+        if not config.demo or not server.demo_devices:
+            return None
+        if server.async_mode != "threading":
+            log.warning("simulated devices need async_mode threading; not started")
+            return None
+        return cls(
+            [c.number for c in config.default_site.counters],
+            Path(server.data_dir).resolve() / "demo-devices",
+        )
 
     def _port(self, name: str) -> SimPort:
         try:
@@ -126,18 +145,10 @@ def _wait_for_server(url: str, timeout: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-def start_demo_devices(ext: Any, token: str) -> DemoDevices | None:
-    """Start the demo's devices for `motcua run` (None when the setting turns them off)."""
-    server = ext.config.server
-    if not server.demo_devices:
-        return None
+def server_url(config: Config) -> str:
+    """Where this process's own server answers, for the demo's agent."""
+    server = config.server
     host = server.host if server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
-    devices = DemoDevices(
-        [c.number for c in ext.config.default_site.counters],
-        Path(server.data_dir).resolve() / "demo-devices",
-    )
-    ext.demo_devices = devices
-    devices.start(f"http://{host}:{server.port}", token)
-    return devices
+    return f"http://{host}:{server.port}"

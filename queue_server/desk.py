@@ -103,27 +103,21 @@ class QueueDesk:
         """A site by code, the default one for None."""
         site = self.config.site(code)
         if site is None:
-            raise NotFound("unknown_site", f"Không có điểm phục vụ {code!r}.", f"No site {code!r}.")
+            raise NotFound("unknown_site", site=code)
         return site
 
     def service(self, site: Site, code: str) -> Service:
         """A site's service by code, or NotFound."""
         service = site.services_by_code.get(code)
         if service is None:
-            raise NotFound(
-                "unknown_service",
-                f"Không có lĩnh vực mã {code!r}.",
-                f"No service with code {code!r}.",
-            )
+            raise NotFound("unknown_service", code=code)
         return service
 
     def counter(self, site: Site, number: int) -> Counter:
         """A site's counter by number, or NotFound."""
         counter = site.counters_by_number.get(number)
         if counter is None:
-            raise NotFound(
-                "unknown_counter", f"Không có quầy số {number}.", f"No counter {number}."
-            )
+            raise NotFound("unknown_counter", counter=number)
         return counter
 
     def is_open(self, site: Site, code: str) -> bool:
@@ -135,14 +129,14 @@ class QueueDesk:
         with self.db.read() as conn:
             ticket = repo.get_ticket(conn, ticket_id)
             if ticket is None:
-                raise NotFound("unknown_ticket", "Không tìm thấy phiếu này.", "No such ticket.")
+                raise NotFound("unknown_ticket")
             return self._view(conn, ticket)
 
     def history(self, ticket_id: str) -> list[TicketEvent]:
         """A ticket's log, oldest first."""
         with self.db.read() as conn:
             if repo.get_ticket(conn, ticket_id) is None:
-                raise NotFound("unknown_ticket", "Không tìm thấy phiếu này.", "No such ticket.")
+                raise NotFound("unknown_ticket")
             return repo.ticket_events_of(conn, ticket_id)
 
     def waiting_for(self, site_code: str | None, number: int) -> list[TicketView]:
@@ -297,11 +291,7 @@ class QueueDesk:
         if not site.one_ticket_per_citizen:
             return None
         if not citizen_id:
-            raise Invalid(
-                "citizen_id_required",
-                "Vui lòng nhập số điện thoại hoặc số CCCD để lấy số.",
-                "This centre needs a phone or ID number to issue a ticket.",
-            )
+            raise Invalid("citizen_id_required")
         digits = issuing.normalise_citizen_id(citizen_id)
         if self._secret is None:
             with self.db.write() as conn:
@@ -338,7 +328,7 @@ class QueueDesk:
                 if called is not None:
                     out.events.append(self._called_event(site, counter, called, recall=False))
                     return called
-            raise Conflict("busy", "Hệ thống đang bận, vui lòng thử lại.", "Too much contention.")
+            raise Conflict("busy")
 
         return self._run(work)
 
@@ -353,17 +343,10 @@ class QueueDesk:
             self._require_open(conn, site, counter)
             ticket = self._find(conn, site, ticket_ref, now, counter)
             if ticket.service not in counter.services:
-                raise Conflict(
-                    "wrong_counter",
-                    f"Số {ticket.number} thuộc lĩnh vực không do quầy số {counter.number} phục vụ.",
-                    f"Ticket {ticket.number} is for a service counter {counter.number} "
-                    "does not serve.",
-                )
+                raise Conflict("wrong_counter", number=ticket.number, counter=counter.number)
             if ticket.status in lifecycle.ACTIVE and ticket.counter not in (None, counter.number):
                 raise Conflict(
-                    "ticket_taken",
-                    f"Số {ticket.number} đang được Quầy số {ticket.counter} phục vụ.",
-                    f"Ticket {ticket.number} is being served at counter {ticket.counter}.",
+                    "ticket_taken_at_counter", number=ticket.number, counter=ticket.counter
                 )
             lifecycle.check(ticket, Action.CALL)
             self._finish_current(conn, site, counter, now, actor, out)
@@ -423,11 +406,7 @@ class QueueDesk:
         site = self.site(site_code)
         counter = self.counter(site, number)
         if scale not in (3, 5) or not 1 <= score <= scale:
-            raise Invalid(
-                "invalid_rating",
-                "Điểm đánh giá phải từ 1 đến 3 (hoặc đến 5).",
-                "Score must be 1..scale, and scale 3 or 5.",
-            )
+            raise Invalid("invalid_rating")
         now = self.clock.now()
         with self.db.write() as conn:
             ticket = repo.active_ticket(conn, site.code, counter.number)
@@ -436,11 +415,7 @@ class QueueDesk:
                     conn, site.code, counter.number, now - RATING_WINDOW
                 )
             if ticket is None:
-                raise Conflict(
-                    "nothing_to_rate",
-                    f"Quầy số {counter.number} chưa phục vụ ai để đánh giá.",
-                    f"Counter {counter.number} has served nobody to rate.",
-                )
+                raise Conflict("nothing_to_rate", counter=counter.number)
             repo.append_events(
                 conn, site.code,
                 [TicketEvent(ticket.id, EventKind.RATED, now, counter.number, actor,
@@ -504,17 +479,9 @@ class QueueDesk:
             repo.lock_counter(conn, site.code, counter.number)
             current = repo.active_ticket(conn, site.code, counter.number)
             if current is None:
-                raise Conflict(
-                    "no_current_ticket",
-                    f"Quầy số {counter.number} chưa gọi số nào.",
-                    f"Counter {counter.number} has no ticket called.",
-                )
+                raise Conflict("no_current_ticket", counter=counter.number)
             if service is not None and service == current.service:
-                raise Conflict(
-                    "same_service",
-                    f"Số {current.number} đã thuộc lĩnh vực này.",
-                    "The ticket is already in that service.",
-                )
+                raise Conflict("same_service", number=current.number)
             moved = self._move(
                 conn,
                 site,
@@ -536,7 +503,7 @@ class QueueDesk:
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
             ticket = repo.get_ticket(conn, ticket_id)
             if ticket is None:
-                raise NotFound("unknown_ticket", "Không tìm thấy phiếu này.", "No such ticket.")
+                raise NotFound("unknown_ticket")
             site = self.site(ticket.site)
             moved = self._move(conn, site, ticket, action, now, actor=actor)
             if moved is None:
@@ -591,13 +558,10 @@ class QueueDesk:
 
     def _require_open(self, conn: Connection, site: Site, counter: Counter) -> None:
         state = repo.lock_counter(conn, site.code, counter.number)
+        if state is CounterState.PAUSED:
+            raise Conflict("counter_paused", counter=counter.number)
         if state is not CounterState.OPEN:
-            label = "đang tạm dừng" if state is CounterState.PAUSED else "đang đóng"
-            raise Conflict(
-                f"counter_{state.value}",
-                f"Quầy số {counter.number} {label}. Chọn «Tiếp tục» trước khi gọi số.",
-                f"Counter {counter.number} is {state.value}; resume it before calling.",
-            )
+            raise Conflict("counter_closed", counter=counter.number)
 
     def _find(
         self, conn: Connection, site: Site, ref: str, now: datetime, counter: Counter
@@ -627,20 +591,12 @@ class QueueDesk:
             today = found is not None and found.site == site.code and found.day == day
             ticket = found if today else None
         if ticket is None:
-            raise NotFound(
-                "unknown_ticket",
-                f"Không có số {ref} trong ngày hôm nay.",
-                f"No ticket {ref} today.",
-            )
+            raise NotFound("unknown_ticket_today", ref=ref)
         return ticket
 
     @staticmethod
     def _taken(ticket: Ticket) -> Conflict:
-        return Conflict(
-            "ticket_taken",
-            f"Số {ticket.number} vừa được quầy khác xử lý.",
-            f"Ticket {ticket.number} was just handled elsewhere.",
-        )
+        return Conflict("ticket_taken", number=ticket.number)
 
     def _called_event(
         self, site: Site, counter: Counter, ticket: Ticket, recall: bool

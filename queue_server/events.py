@@ -1,5 +1,8 @@
 """Event names, the in-process event bus and the display sequence (epoch + seq).
 
+The names and payloads are declared in queue_server.contract.events; the aliases here
+are what the desk uses.
+
 The desk publishes DeskEvents after each commit; listeners (the Socket.IO
 broadcaster, later voice and device agents) subscribe. Nothing here imports
 Flask or Socket.IO.
@@ -14,33 +17,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .contract.events import SPECS, Event
 from .domain.model import Counter, CounterState, Ticket
 
 log = logging.getLogger(__name__)
 
-TICKET_ISSUED = "ticket.issued"
-TICKET_CALLED = "ticket.called"
-TICKET_COMPLETED = "ticket.completed"
-TICKET_NO_SHOW = "ticket.no_show"
-TICKET_TRANSFERRED = "ticket.transferred"
-TICKET_RETURNED = "ticket.returned"
-TICKET_CANCELLED = "ticket.cancelled"
-TICKET_STARTED = "ticket.started"
-COUNTER_STATE = "counter.state"
+TICKET_ISSUED = Event.ISSUED
+TICKET_CALLED = Event.CALLED
+TICKET_COMPLETED = Event.COMPLETED
+TICKET_NO_SHOW = Event.NO_SHOW
+TICKET_TRANSFERRED = Event.TRANSFERRED
+TICKET_RETURNED = Event.RETURNED
+TICKET_CANCELLED = Event.CANCELLED
+TICKET_STARTED = Event.STARTED
+COUNTER_STATE = Event.COUNTER_STATE
 
-DISPLAY_EVENTS: dict[str, str] = {
-    TICKET_ISSUED: "A ticket was issued: `ticket`.",
-    TICKET_CALLED: "A ticket was called or recalled: `ticket`, `counter` {number, name}, "
-    "`announcement` {text, text_en, audio_url}, `recall` (bool).",
-    TICKET_STARTED: "The citizen arrived at the counter; the clerk started serving: `ticket`.",
-    TICKET_COMPLETED: "A ticket was served: `ticket`.",
-    TICKET_NO_SHOW: "A called citizen did not come: `ticket`.",
-    TICKET_TRANSFERRED: "A ticket moved to another service and waits there: `ticket`, `from`.",
-    TICKET_RETURNED: "A no-show ticket was put back in the queue: `ticket`.",
-    TICKET_CANCELLED: "A ticket was cancelled: `ticket`.",
-    COUNTER_STATE: "A counter opened, paused or closed: `counter` {number, name, state}.",
-}
-"""Every event emitted on the /display namespace, with its payload (documented in README)."""
+DISPLAY_EVENTS: dict[str, str] = {str(e): spec.description for e, spec in SPECS.items()}
+"""Every event of the /display namespace with its description (the README's events table)."""
 
 
 @dataclass(frozen=True)

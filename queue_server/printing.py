@@ -11,14 +11,17 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from hardware.printer import PrintResult, TicketPrinter, printer_from_url
 from hardware.slip import TicketSlip, render_slip
 
+from .contract import models as m
+from .contract.messages import Message, render
 from .desk import TicketView
 from .domain.clock import Clock
 from .domain.errors import NotFound
-from .domain.model import Site, session_name_at
+from .domain.model import Service, Site, session_name_at
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +74,7 @@ class KioskPrinting:
         """Raise NotFound unless the service has this procedure (checked before issuing)."""
         service = site.services_by_code.get(service_code)
         if service is not None and not any(p.name == procedure for p in service.procedures):
-            raise NotFound(
-                "unknown_procedure",
-                f"Lĩnh vực {service.name} không có thủ tục «{procedure}».",
-                f"No procedure {procedure!r} in {service.code}.",
-            )
+            raise _unknown_procedure(service, procedure)
 
     def slip(
         self, view: TicketView, site: Site, base_url: str, procedure: str | None
@@ -87,11 +86,7 @@ class KioskPrinting:
         if procedure is not None:
             found = next((p for p in service.procedures if p.name == procedure), None)
             if found is None:
-                raise NotFound(
-                    "unknown_procedure",
-                    f"Lĩnh vực {service.name} không có thủ tục «{procedure}».",
-                    f"No procedure {procedure!r} in {service.code}.",
-                )
+                raise _unknown_procedure(service, procedure)
             documents = found.documents
         issued = site.local(ticket.issued_at)
         return TicketSlip(
@@ -114,10 +109,7 @@ class KioskPrinting:
     def print(self, site: Site, slip: TicketSlip) -> PrintResult:
         """Print a slip on the site's printer and remember how it went."""
         if self.by_browser(site):
-            return PrintResult(
-                True, "browser", None, "Đang in phiếu bằng máy in của kiosk.",
-                "Printing the slip with the kiosk's printer.",
-            )  # fmt: skip
+            return PrintResult(True, "browser", None, *render("printer.browser"))
         with self._locks[site.code]:
             result = self._printers[site.code].print_ticket(slip)
             state = self.states[site.code]
@@ -131,6 +123,33 @@ class KioskPrinting:
                     "printer fault at %s: %s (ticket %s)", site.code, result.error_code, slip.number
                 )
         return result
+
+    def print_ticket(
+        self, view: TicketView, site: Site, base_url: str, procedure: str | None
+    ) -> m.PrintResult:
+        """The kiosk's one way to print a committed ticket: the slip on the site's printer,
+        or, for an ordinary printer, the HTML slip its browser prints (issue and reprint)."""
+        result = self.print(site, self.slip(view, site, base_url, procedure))
+        slip_url = None
+        if self.by_browser(site):
+            query = f"?{urlencode({'procedure': procedure})}" if procedure else ""
+            slip_url = f"/t/{view.ticket.id}/slip{query}"
+        return m.PrintResult(
+            ok=result.ok,
+            error_code=result.error_code,  # type: ignore[arg-type]
+            message=result.message_vi,
+            message_en=result.message_en,
+            job_id=result.job_id,
+            paper_low=result.paper_low,
+            mode="browser" if slip_url else None,
+            slip_url=slip_url,
+        )
+
+
+def _unknown_procedure(service: Service, procedure: str) -> NotFound:
+    return NotFound(
+        "unknown_procedure", service=Message(service.name, service.code), procedure=procedure
+    )
 
 
 def _redact(url: str) -> str:

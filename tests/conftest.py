@@ -28,6 +28,7 @@ from queue_server.config import Config, parse_config
 from queue_server.desk import QueueDesk
 from queue_server.domain.clock import FakeClock
 from queue_server.events import EventBus
+from queue_server.printing import KioskPrinting
 from queue_server.storage.database import Database
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -214,9 +215,15 @@ def desk(config: Config, db: Database, clock: FakeClock) -> QueueDesk:
 
 
 @pytest.fixture
-def app(config: Config, db: Database, clock: FakeClock) -> Any:
-    """The Flask app over the test centre."""
-    return create_app(config, clock=clock, db=db)
+def printing(config: Config, clock: FakeClock) -> KioskPrinting:
+    """The test centre's kiosk printers, as its sites' `printer` settings choose them."""
+    return KioskPrinting(config.sites, Path(config.server.data_dir), clock)
+
+
+@pytest.fixture
+def app(config: Config, db: Database, clock: FakeClock, printing: KioskPrinting) -> Any:
+    """The Flask app over the test centre (its voice as the config says)."""
+    return create_app(config, clock=clock, db=db, printing=printing)
 
 
 @pytest.fixture

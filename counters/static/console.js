@@ -1,46 +1,44 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
-import { LiveQueue, el, rememberToken } from "/static/displays/js/live.js";
+import { EVENTS } from "/contract.js";
+import { LiveQueue, el, rememberToken, translator } from "/static/displays/js/live.js";
 
+// The console's own texts; connection, priority, counter states and statuses are shared labels.
 const T = {
   vi: {
     signout: "Đăng xuất", signin_title: "Đăng nhập quầy", signin_label: "Mã đăng nhập của quầy",
-    signin: "Đăng nhập", current: "Đang phục vụ", priority: "Ưu tiên", elapsed: "Thời gian",
+    signin: "Đăng nhập", current: "Đang phục vụ", elapsed: "Thời gian",
     next: "Gọi số tiếp theo", recall: "Gọi lại", noshow: "Không có mặt", complete: "Hoàn thành",
     transfer: "Chuyển lĩnh vực", specific: "Gọi số cụ thể", pause: "Tạm dừng", resume: "Tiếp tục",
     transfer_to: "Chuyển sang lĩnh vực", transfer_go: "Chuyển", cancel: "Hủy", specific_label: "Số cần gọi",
     call: "Gọi", waiting: "Đang chờ", today: "Hôm nay", served: "Đã phục vụ", noshows: "Không có mặt",
-    avg: "Thời gian xử lý trung bình", online: "Đã kết nối", offline: "Mất kết nối",
-    open: "Đang phục vụ", paused: "Tạm dừng", closed: "Đóng",
+    avg: "Thời gian xử lý trung bình",
     keys: "Phím tắt: Enter gọi tiếp · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số cụ thể · P tạm dừng/tiếp tục",
     called_msg: (n) => `Đã gọi số ${n}.`, nobody: "Không có công dân nào đang chờ.",
     recalled_msg: (n) => `Đã gọi lại số ${n}.`, done_msg: (n) => `Đã hoàn thành số ${n}.`,
     noshow_msg: (n) => `Số ${n}: không có mặt.`, transferred_msg: (n, s) => `Đã chuyển số ${n} sang ${s}.`,
     paused_msg: "Quầy đã tạm dừng.", resumed_msg: "Quầy đã tiếp tục phục vụ.",
     bad_token: "Mã đăng nhập không đúng hoặc không dành cho quầy này.", network: "Không kết nối được máy chủ.",
-    status: { called: "Đã gọi", serving: "Đang phục vụ" },
   },
   en: {
     signout: "Sign out", signin_title: "Counter sign-in", signin_label: "Counter sign-in code",
-    signin: "Sign in", current: "Now serving", priority: "Priority", elapsed: "Elapsed",
+    signin: "Sign in", current: "Now serving", elapsed: "Elapsed",
     next: "Call next", recall: "Recall", noshow: "Not present", complete: "Complete",
     transfer: "Transfer field", specific: "Call a number", pause: "Pause", resume: "Resume",
     transfer_to: "Transfer to field", transfer_go: "Transfer", cancel: "Cancel", specific_label: "Number to call",
     call: "Call", waiting: "Waiting", today: "Today", served: "Served", noshows: "Not present",
-    avg: "Average handling time", online: "Connected", offline: "Disconnected",
-    open: "Open", paused: "Paused", closed: "Closed",
+    avg: "Average handling time",
     keys: "Keys: Enter next · + recall · − not present · * complete · / transfer · . call a number · P pause/resume",
     called_msg: (n) => `Called ${n}.`, nobody: "Nobody is waiting.",
     recalled_msg: (n) => `Recalled ${n}.`, done_msg: (n) => `Completed ${n}.`,
     noshow_msg: (n) => `${n}: not present.`, transferred_msg: (n, s) => `Transferred ${n} to ${s}.`,
     paused_msg: "Counter paused.", resumed_msg: "Counter resumed.",
     bad_token: "Wrong sign-in code, or not for this counter.", network: "Cannot reach the server.",
-    status: { called: "Called", serving: "Serving" },
   },
 };
 
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
-const t = (k) => T[lang][k];
+const t = translator(T, lang);
 const site = body.dataset.site;
 const number = Number(body.dataset.counter);
 const storeKey = `motcua.clerk.${site}.${number}`;
@@ -128,9 +126,9 @@ function render() {
   $("cur-number").textContent = tk ? tk.number : "—";
   $("cur-field").textContent = tk ? tk.service_name : "";
   $("cur-priority").hidden = !(tk && tk.priority);
-  $("cur-status").textContent = tk ? (t("status")[tk.status] || tk.status_text) : "";
+  $("cur-status").textContent = tk ? t(`status.${tk.status}`) : "";
   const st = $("state");
-  st.textContent = t(c.state);
+  st.textContent = t(`counter_state.${c.state}`);
   st.className = `state ${c.state}`;
   $("pause-label").textContent = c.state === "open" ? t("pause") : t("resume");
   for (const id of ["btn-recall", "btn-noshow", "btn-complete", "btn-transfer"]) $(id).disabled = !tk;
@@ -289,13 +287,13 @@ function onSnapshot(snap) {
 function onEvent(name, p) {
   const c = state.counter;
   if (!c) return;
-  if (name === "counter.state" && p.counter.number === number) c.state = p.counter.state;
-  else if (name === "ticket.called" && p.ticket.counter === number) c.ticket = p.ticket;
+  if (name === EVENTS.COUNTER_STATE && p.counter.number === number) c.state = p.counter.state;
+  else if (name === EVENTS.CALLED && p.ticket.counter === number) c.ticket = p.ticket;
   else if (p.ticket && c.ticket && c.ticket.id === p.ticket.id) {
     c.ticket = ["called", "serving"].includes(p.ticket.status) ? p.ticket : null;
   }
   render();
-  if (name !== "counter.state") refreshWaiting();
+  if (name !== EVENTS.COUNTER_STATE) refreshWaiting();
 }
 
 function onStatus(s) {

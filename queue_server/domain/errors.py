@@ -1,19 +1,14 @@
-"""Domain errors: a machine code, a Vietnamese message for people, an English one for logs."""
+"""Domain errors: a machine code, a Vietnamese message for people, an English one for logs.
+
+The words live in queue_server.contract.messages; a raise site names the code and its
+parameters: `raise NotFound("unknown_counter", counter=7)`.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from ..contract.messages import MESSAGES, ErrorKind
 
-
-class ErrorKind(StrEnum):
-    """What sort of failure it is; the web layer maps each kind to an HTTP status."""
-
-    INVALID = "invalid"  # 400
-    UNAUTHORIZED = "unauthorized"  # 401
-    FORBIDDEN = "forbidden"  # 403
-    NOT_FOUND = "not_found"  # 404
-    CONFLICT = "conflict"  # 409
-    TOO_MANY = "too_many"  # 429
+__all__ = ["Conflict", "DomainError", "ErrorKind", "IllegalTransition", "Invalid", "NotFound"]
 
 
 class DomainError(Exception):
@@ -21,15 +16,19 @@ class DomainError(Exception):
 
     kind: ErrorKind = ErrorKind.CONFLICT
 
-    def __init__(
-        self, code: str, message: str, message_en: str = "", kind: ErrorKind | None = None
-    ):
-        super().__init__(message_en or message)
-        self.code = code
-        self.message = message
-        self.message_en = message_en or message
-        if kind is not None:
-            self.kind = kind
+    def __init__(self, code: str, /, **params: object) -> None:
+        """The catalogue's texts for code with params filled in (KeyError for an unknown code).
+
+        The kind is the catalogue's; a subclass's own kind only backs it up, and
+        tests/queue_server/test_messages.py checks that the two agree at every raise.
+        """
+        entry = MESSAGES[code]
+        self.message, self.message_en = entry.render(**params)
+        super().__init__(self.message_en)
+        self.code = entry.code or code
+        self.params = params
+        if entry.kind is not None:
+            self.kind = entry.kind
 
 
 class NotFound(DomainError):

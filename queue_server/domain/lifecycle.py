@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ..contract.messages import Message
 from .errors import IllegalTransition
 from .model import STATUS_VI, EventKind, Ticket, TicketEvent, TicketStatus
 
@@ -71,9 +72,9 @@ def check(ticket: Ticket, action: Action) -> Transition:
     if ticket.status not in transition.sources:
         raise IllegalTransition(
             "illegal_transition",
-            f"Không thể {ACTION_VI[action]} số {ticket.number}: "
-            f"số này đang ở trạng thái «{STATUS_VI[ticket.status]}».",
-            f"Cannot {action.value} ticket {ticket.number} while it is {ticket.status.value}.",
+            action=Message(ACTION_VI[action], action.value),
+            number=ticket.number,
+            status=Message(STATUS_VI[ticket.status], ticket.status.value),
         )
     return transition
 

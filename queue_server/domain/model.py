@@ -3,67 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+# The wire values are the contract's; the domain uses them as its own.
+from ..contract.enums import CounterState as CounterState
+from ..contract.enums import EventKind as EventKind
+from ..contract.enums import TicketStatus as TicketStatus
+from ..contract.messages import MESSAGES
 from .errors import Conflict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
-class TicketStatus(StrEnum):
-    """Where a ticket is in its life; the values are part of the public contract."""
-
-    WAITING = "waiting"
-    CALLED = "called"
-    SERVING = "serving"
-    DONE = "done"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
+STATUS_VI = {s: MESSAGES[f"status.{s.value}"].vi for s in TicketStatus}
 
 
-STATUS_VI = {
-    TicketStatus.WAITING: "Đang chờ",
-    TicketStatus.CALLED: "Đã gọi",
-    TicketStatus.SERVING: "Đang phục vụ",
-    TicketStatus.DONE: "Đã phục vụ",
-    TicketStatus.NO_SHOW: "Không có mặt",
-    TicketStatus.CANCELLED: "Đã hủy",
-}
-
-
-class EventKind(StrEnum):
-    """Entries of the append-only ticket log."""
-
-    ISSUED = "issued"
-    CALLED = "called"
-    RECALLED = "recalled"
-    STARTED = "started"
-    NO_SHOW = "no_show"
-    RETURNED = "returned"
-    TRANSFERRED = "transferred"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    RATED = "rated"
-    """Not a transition: the citizen's satisfaction score ("4/5") in `detail`."""
-
-
-class CounterState(StrEnum):
-    """Whether a counter is taking citizens."""
-
-    OPEN = "open"
-    PAUSED = "paused"
-    CLOSED = "closed"
-
-
-COUNTER_STATE_VI = {
-    CounterState.OPEN: "Đang phục vụ",
-    CounterState.PAUSED: "Tạm dừng",
-    CounterState.CLOSED: "Đóng",
-}
+COUNTER_STATE_VI = {s: MESSAGES[f"counter_state.{s.value}"].vi for s in CounterState}
 
 
 @dataclass(frozen=True)
@@ -149,10 +107,10 @@ class Hours:
 class NumberFormat:
     """How the k-th ticket of a day is numbered: prefix + zero-padded number in [start, end]."""
 
-    prefix: str = ""
-    digits: int = 3
-    start: int = 1
-    end: int = 999
+    prefix: str
+    digits: int
+    start: int
+    end: int
 
     @property
     def capacity(self) -> int:
@@ -164,11 +122,7 @@ class NumberFormat:
         if k < 1:
             raise ValueError("k starts at 1")
         if k > self.capacity:
-            raise Conflict(
-                "numbers_exhausted",
-                f"Đã hết số thứ tự trong ngày (tối đa {self.capacity} số).",
-                f"The day's ticket numbers are used up ({self.capacity} at most).",
-            )
+            raise Conflict("numbers_exhausted", capacity=self.capacity)
         return f"{self.prefix}{self.start + k - 1:0{self.digits}d}"
 
     def all_numbers_range(self) -> tuple[str, str]:
@@ -181,7 +135,7 @@ class Procedure:
     """A common procedure in a field and the documents a citizen must bring."""
 
     name: str
-    documents: tuple[str, ...] = ()
+    documents: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -190,12 +144,12 @@ class Service:
 
     code: str
     name: str
-    name_en: str = ""
-    number_format: NumberFormat = field(default_factory=NumberFormat)
-    daily_cap: int | None = None
-    hours: Hours = field(default_factory=Hours.around_the_clock)
-    icon: str = ""
-    procedures: tuple[Procedure, ...] = ()
+    name_en: str
+    number_format: NumberFormat
+    daily_cap: int | None
+    hours: Hours
+    icon: str
+    procedures: tuple[Procedure, ...]
 
 
 @dataclass(frozen=True)
@@ -234,24 +188,24 @@ class Site:
 
     code: str
     name: str
-    timezone: str = "Asia/Ho_Chi_Minh"
-    services: tuple[Service, ...] = ()
-    counters: tuple[Counter, ...] = ()
-    priority_policy: PriorityPolicy = field(default_factory=PriorityPolicy)
-    transfer_keeps_issue_time: bool = True
-    return_keeps_place: bool = True
-    notice: str = ""
-    printer: str = "sim"
-    kiosk_priority_step: bool = True
-    kiosk_idle_seconds: int = 20
-    kiosk_rate_per_minute: int = 30
-    announce_template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
-    announce_repeat: int = 2
-    reading_odd: str = "linh"
-    voice: str = "vi"
-    voice_clips: str = ""
-    kiosk_voice: bool = True
-    one_ticket_per_citizen: bool = False
+    timezone: str
+    services: tuple[Service, ...]
+    counters: tuple[Counter, ...]
+    priority_policy: PriorityPolicy
+    transfer_keeps_issue_time: bool
+    return_keeps_place: bool
+    notice: str
+    printer: str
+    kiosk_priority_step: bool
+    kiosk_idle_seconds: int
+    kiosk_rate_per_minute: int
+    announce_template: str
+    announce_repeat: int
+    reading_odd: str
+    voice: str
+    voice_clips: str
+    kiosk_voice: bool
+    one_ticket_per_citizen: bool
 
     @property
     def tz(self) -> ZoneInfo:

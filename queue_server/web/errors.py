@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..contract.messages import render, wire_code
 from ..domain.errors import DomainError, ErrorKind
 
 log = logging.getLogger(__name__)
@@ -16,19 +17,23 @@ STATUS = {
     ErrorKind.UNAUTHORIZED: 401,
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.NOT_FOUND: 404,
+    ErrorKind.METHOD_NOT_ALLOWED: 405,
     ErrorKind.CONFLICT: 409,
+    ErrorKind.TOO_LARGE: 413,
     ErrorKind.TOO_MANY: 429,
+    ErrorKind.INTERNAL: 500,
 }
 
-HTTP_MESSAGES = {
-    400: ("bad_request", "Yêu cầu không hợp lệ.", "Bad request."),
-    401: ("unauthorized", "Cần mã truy cập hợp lệ.", "A valid bearer token is required."),
-    403: ("forbidden", "Không có quyền thực hiện thao tác này.", "Not allowed."),
-    404: ("not_found", "Không tìm thấy.", "Not found."),
-    405: ("method_not_allowed", "Phương thức không được hỗ trợ.", "Method not allowed."),
-    413: ("payload_too_large", "Dữ liệu gửi lên quá lớn.", "Request body too large."),
-    415: ("unsupported_media_type", "Dữ liệu phải ở dạng JSON.", "Send JSON."),
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden_any",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
 }
+"""The catalogue entry answering each HTTP error Flask raises itself."""
 
 
 def error_response(code: str, message: str, message_en: str, status: int) -> Response:
@@ -53,8 +58,11 @@ def register(app: Flask) -> None:
         status = err.code or 500
         if not request.path.startswith("/api/") and status != 413:
             return err
-        code, vi, en = HTTP_MESSAGES.get(status, ("http_error", err.name, err.name))
-        resp = error_response(code, vi, en, status)
+        key = HTTP_CODES.get(status)
+        if key is None:
+            resp = error_response("http_error", err.name, err.name, status)
+        else:
+            resp = error_response(wire_code(key), *render(key), status)
         if status == 405 and err.valid_methods:  # type: ignore[attr-defined]
             resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
         return resp
@@ -62,6 +70,4 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(
-            "internal_error", "Lỗi hệ thống, vui lòng thử lại.", "Internal error.", 500
-        )
+        return error_response("internal_error", *render("internal_error"), 500)

@@ -13,15 +13,15 @@ from typing import Any
 from flask import request
 from flask_socketio import Namespace, SocketIO, join_room
 
-from .. import events as ev
+from ..contract.events import NAMESPACE, Event, Heartbeat, payload_model
 from ..desk import QueueDesk
 from ..events import DeskEvent, Sequencer
 from ..voice import Spoken, Voice
-from .serialize import announcement, counter_ref, snapshot_json, ticket_json
+from .serialize import announcement, counter_ref, counter_state, snapshot_out, ticket_out
 
 log = logging.getLogger(__name__)
 
-DISPLAY_NAMESPACE = "/display"
+DISPLAY_NAMESPACE = NAMESPACE
 
 
 def site_room(site: str) -> str:
@@ -49,25 +49,23 @@ class Broadcaster:
         self._drop_next = 0
         desk.bus.subscribe(self.on_event)
 
-    def payload(self, event: DeskEvent) -> dict[str, Any]:
-        """The event body without epoch and seq."""
+    def parts(self, event: DeskEvent) -> dict[str, Any]:
+        """The payload model's fields but waiting, epoch and seq: built before the lock."""
         site = self.desk.site(event.site)
-        body: dict[str, Any] = {}
+        parts: dict[str, Any] = {}
         if event.ticket is not None:
-            body["ticket"] = ticket_json(event.ticket, site, self.base_url)
-        if event.name == ev.TICKET_CALLED:
-            assert event.counter is not None and event.ticket is not None
-            body["counter"] = counter_ref(event.counter)
-            body["announcement"] = announcement(self.speak(event), self.base_url)
-            body["recall"] = event.recall
-        elif event.name == ev.COUNTER_STATE:
-            assert event.counter is not None
-            body["counter"] = counter_ref(event.counter, event.counter_state)
+            parts["ticket"] = ticket_out(event.ticket, site, self.base_url)
+        if event.name == Event.COUNTER_STATE:
+            assert event.counter is not None and event.counter_state is not None
+            parts["counter"] = counter_state(event.counter, event.counter_state)
         elif event.counter is not None:
-            body["counter"] = counter_ref(event.counter)
+            parts["counter"] = counter_ref(event.counter)
+        if event.name == Event.CALLED:
+            parts["announcement"] = announcement(self.speak(event), self.base_url)
+            parts["recall"] = event.recall
         if event.previous_service is not None:
-            body["from"] = event.previous_service
-        return body
+            parts["from_"] = event.previous_service
+        return parts
 
     def speak(self, event: DeskEvent) -> Spoken:
         """The call's sentence, with audio when voice is on."""
@@ -80,20 +78,22 @@ class Broadcaster:
 
     def on_event(self, event: DeskEvent) -> None:
         """Number an event and emit it to the site's displays, in seq order."""
-        body = self.payload(event)
+        model = payload_model(event.name)
+        parts = self.parts(event)
         with self._lock:
             if event.ticket is not None:
                 # Read under the lock, so each event's counts are at least as new as the
                 # previous event's, whatever order concurrent commits were published in.
-                body["waiting"] = self.desk.waiting_counts(event.site)
+                parts["waiting"] = self.desk.waiting_counts(event.site)
             epoch, seq = self.sequencer.next(event.site)
-            body.update(epoch=epoch, seq=seq)
+            # Built once per event, however many displays the room holds.
+            body = model(**parts, epoch=epoch, seq=seq).model_dump(mode="json", by_alias=True)
             if self._drop_next > 0:  # test hook: lose an event on purpose
                 self._drop_next -= 1
                 log.warning("dropping %s seq %s on purpose (test hook)", event.name, seq)
                 return
             self.socketio.emit(
-                event.name, body, namespace=DISPLAY_NAMESPACE, to=site_room(event.site)
+                str(event.name), body, namespace=DISPLAY_NAMESPACE, to=site_room(event.site)
             )
 
     def start_heartbeat(self, interval: float = 30.0) -> None:
@@ -106,7 +106,7 @@ class Broadcaster:
                     try:
                         epoch, seq = self.sequencer.current(site.code)
                         self.socketio.emit(
-                            "heartbeat", {"epoch": epoch, "seq": seq},
+                            str(Event.HEARTBEAT), Heartbeat(epoch=epoch, seq=seq).model_dump(),
                             namespace=DISPLAY_NAMESPACE, to=site_room(site.code),
                         )  # fmt: skip
                     except Exception:  # Redis away for a moment: try again next beat
@@ -135,7 +135,8 @@ class Broadcaster:
         """SNAPSHOT with the seq read before the state, so no change can fall between."""
         code = self.desk.site(site).code
         epoch, seq = self.sequencer.current(code)
-        return snapshot_json(self.desk.snapshot(code), epoch, seq, self.base_url)
+        snap = snapshot_out(self.desk.snapshot(code), epoch, seq, self.base_url)
+        return snap.model_dump(mode="json")
 
 
 class DisplayNamespace(Namespace):  # type: ignore[misc]
@@ -157,11 +158,11 @@ class DisplayNamespace(Namespace):  # type: ignore[misc]
             return False
         join_room(site_room(site))
         # Flask-SocketIO's Namespace.emit takes room=, not to= (to= raised TypeError).
-        self.emit("snapshot", self.broadcaster.snapshot(site), room=request.sid)  # type: ignore[attr-defined]
+        self.emit(str(Event.SNAPSHOT), self.broadcaster.snapshot(site), room=request.sid)  # type: ignore[attr-defined]
         return True
 
     def on_sync(self, data: Any = None) -> dict[str, Any]:
-        """Answer a resync request with a fresh SNAPSHOT."""
+        """Answer a resync request (Event.SYNC: on_ + its name) with a fresh SNAPSHOT."""
         site = data.get("site") if isinstance(data, dict) else None
         try:
             return self.broadcaster.snapshot(site or self._site(None))

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from hardware.protocol import encode_frame, encode_key
+from hardware.protocol import encode_frame, encode_key, parse_frames
 from hardware.serial_link import wait_until
 from hardware.sim import PtyPort, SimulatedKeypad, SimulatedLed, TcpPort
 from tests.conftest import ServerProcess, auth
@@ -31,6 +31,7 @@ from tests.conftest import ServerProcess, auth
 pytestmark = pytest.mark.server
 
 API = "/api/v1"
+BOUNCE_MS = 300  # the keypads' bounce window: the same key again within it is dropped
 
 
 class Proxy:
@@ -121,16 +122,19 @@ health_interval = 0.3
 port = "{self.keypads.port.url}"
 address = 3
 counter = 3
+bounce_ms = {BOUNCE_MS}
 
 [[keypads]]
 port = "{self.keypads.port.url}"
 address = 5
 counter = 1
+bounce_ms = {BOUNCE_MS}
 
 [[keypads]]
 port = "{self.lan_keypad.port.url}"
 address = 4
 counter = 4
+bounce_ms = {BOUNCE_MS}
 
 [[leds]]
 port = "{self.leds.port.url}"
@@ -207,13 +211,39 @@ counter = 4
         assert found, f"{device}: {self.devices().get(device)}\n{self.tail()}"
         return found
 
-    def press(self, address: int, key: str, **kw: Any) -> None:
-        (self.lan_keypad if address == 4 else self.keypads).press(address, key, **kw)
+    def keypad(self, address: int) -> SimulatedKeypad:
+        return self.lan_keypad if address == 4 else self.keypads
 
-    def shows(self, address: int, text: str, timeout: float = 10) -> None:
+    def press(self, address: int, key: str, **kw: Any) -> int | None:
+        """Press a key; the press number the frame carries."""
+        frame = self.keypad(address).press(address, key, **kw)
+        return parse_frames(frame).frames[0].seq
+
+    def acked(self, address: int, seq: int | None, timeout: float = 15) -> None:
+        """Wait until the agent has read press `seq` (it ACKs what it reads)."""
+        assert wait_until(lambda: (address, seq) in self.keypad(address).acks, timeout, 0.02), (
+            f"press {seq} of keypad {address:02d} not acknowledged\n{self.tail()}"
+        )
+
+    def shows(self, address: int, text: str, timeout: float = 10) -> float:
+        """Wait until LED `address` shows text; when the test saw it (time.monotonic())."""
         assert self.leds.wait_for(address, text, timeout), (
             f"LED {address:02d} shows {self.leds.shown.get(address)!r}, not {text!r}\n{self.tail()}"
         )
+        return time.monotonic()
+
+    @staticmethod
+    def after_bounce(seen: float) -> None:
+        """Wait out the bounce window of every press the agent read before `seen`, the
+        monotonic time at which the test saw that press's effect (the agent stamps presses
+        with the same clock, CLOCK_MONOTONIC), so the same key counts as a new press. Derived
+        from what was observed, not a guess at how fast the machine is."""
+        rest = seen + BOUNCE_MS / 1000 + 0.02 - time.monotonic()
+        if rest > 0:
+            time.sleep(rest)
+
+    def log_count(self, text: str) -> int:
+        return self.log.read_text(errors="replace").count(text)
 
 
 @pytest.fixture
@@ -265,7 +295,7 @@ def test_unplugged_lines_recover_and_no_press_is_lost_or_doubled(rig):
     tickets = r.issue(4)
     numbers = [t["number"] for t in tickets]
     r.press(3, "NEXT")
-    r.shows(3, numbers[0])
+    first_seen = r.shows(3, numbers[0])
     for port in (r.keypads.port, r.lan_keypad.port, r.leds.port):
         port.unplug()
     for device in ("keypad-3-03", "keypad-4-04", "led-3-03"):
@@ -280,12 +310,15 @@ def test_unplugged_lines_recover_and_no_press_is_lost_or_doubled(rig):
     r.lan_keypad.port.plug()
     # pressed at once, maybe before the agent has the line open again: the keypad repeats
     # the frame until it is acknowledged, and the repeats are recognised by press number
-    r.press(3, "NEXT", resend=10)
+    r.after_bounce(first_seen)  # (a NEXT within the window of the first would be a bounce)
+    seq3 = r.press(3, "NEXT", resend=10)
     r.shows(3, numbers[2], timeout=15)
-    r.press(4, "NEXT", resend=10)
+    seq4 = r.press(4, "NEXT", resend=10)
     r.shows(4, numbers[3], timeout=15)
     for device in ("keypad-3-03", "keypad-4-04", "led-3-03"):
         r.wait_device(device, lambda d: d["state"] == "ok" and d["counts"]["line_opens"] >= 2)
+    r.acked(3, seq3)  # acknowledged: the keypads stop repeating
+    r.acked(4, seq4)
     time.sleep(0.5)  # room for a doubled press to show up
     assert [r.calls(t) for t in tickets] == [1, 1, 1, 1]
     assert r.queue()["waiting"].get("DD", 0) == 0
@@ -313,19 +346,26 @@ def test_garbage_and_floods_are_counted_and_never_call_twice(rig):
         line.send(frame)
         time.sleep(0.002)
     r.shows(3, tickets[0]["number"])
+
+    def judged(counts: dict[str, int]) -> int:
+        return sum(counts[k] for k in ("presses", "repeats", "bounces", "next_in_flight"))
+
+    # every one of the 41 NEXT frames of address 03 judged, the one press answered
     keypad = r.wait_device(
-        "keypad-3-03", lambda d: d["counts"]["line_frames"] >= 42 and d["counts"]["answered"] == 1
+        "keypad-3-03", lambda d: judged(d["counts"]) == 41 and d["counts"]["answered"] == 1
     )
+    all_judged = time.monotonic()
     counts = keypad["counts"]
     assert counts["presses"] == 1 and counts["repeats"] == 1
     assert counts["bounces"] + counts["next_in_flight"] == 39
     assert counts["line_garbage"] >= 2 and counts["line_bad_checksum"] == 1
     assert counts["line_wrong_address"] == 1 and counts["line_unknown_key"] == 1
-    time.sleep(0.5)
+    assert counts["line_frames"] >= 42
     assert [r.calls(t) for t in tickets] == [1, 0, 0]
     assert r.queue()["waiting"]["DD"] == 2
     assert r.agent.poll() is None, "the agent is still running"
-    r.press(3, "NEXT")  # quiet for more than 300 ms: a new press
+    r.after_bounce(all_judged)
+    r.press(3, "NEXT")  # quiet for longer than the bounce window: a new press
     r.shows(3, tickets[1]["number"])
     assert [r.calls(t) for t in tickets] == [1, 1, 0]
 
@@ -335,14 +375,14 @@ def test_server_restart_lost_answers_and_resync(rig):
     tickets = r.issue(4)
     numbers = [t["number"] for t in tickets]
     r.press(3, "NEXT")
-    r.shows(3, numbers[0])
+    seen = r.shows(3, numbers[0])
     # the server calls 1002 but its answer is lost: the agent retries with the same key
     assert r.proxy is not None
     r.wait_device("keypad-3-03", lambda d: d["counts"]["answered"] == 1)  # LED is faster
     r.proxy.drop_next_answer.set()
-    time.sleep(0.35)  # a second NEXT within 300 ms would be a bounce
+    r.after_bounce(seen)  # a second NEXT within the window would be a bounce
     r.press(3, "NEXT")
-    r.shows(3, numbers[1])
+    seen = r.shows(3, numbers[1])
     keypad = r.wait_device("keypad-3-03", lambda d: d["counts"]["answered"] == 2)
     assert r.proxy.dropped == 1
     assert keypad["counts"]["replays"] == 1 and keypad["counts"]["retries"] >= 1
@@ -350,9 +390,14 @@ def test_server_restart_lost_answers_and_resync(rig):
     # the server goes away; a press made meanwhile waits for it
     before = len(r.leds.frames_for(4))
     server = r.server
+    unanswered = r.log_count("counter 3: NEXT not answered")
     server.stop()
-    r.press(3, "NEXT")
-    time.sleep(1.0)
+    r.after_bounce(seen)
+    r.acked(3, r.press(3, "NEXT"))
+    # the agent has tried the press against the stopped server (and keeps retrying)
+    assert wait_until(lambda: r.log_count("counter 3: NEXT not answered") > unanswered, 15), (
+        r.tail()
+    )
     server.start()
     r.shows(3, numbers[2], timeout=30)
     keypad = r.wait_device("keypad-3-03", lambda d: d["counts"]["answered"] == 3, timeout=30)

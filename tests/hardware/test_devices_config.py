@@ -110,6 +110,46 @@ def test_errors_name_file_key_and_problem(text, message):
     assert message in str(err.value)
 
 
+NO_PRINTER = GOOD.replace('[printer]\nurl = "sim"', "")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (replace("address = 3\n", "address = true\n"), "keypads[0].address: must be an integer"),
+        (replace("health_interval = 2", "health_interval = true"),
+         "agent.health_interval: must be a number"),
+        (replace('parity = "E"', "parity = 5"), "keypads[0].parity: must be a string"),
+        ("keypads = [1]\n", "keypads[0]: must be a table ([[keypads]])"),
+        (replace('url = "sim"', ""),
+         'printer.url: missing (e.g. "escpos-network://10.0.0.5" or "sim")'),
+        ('printer = "sim"\n' + NO_PRINTER, "printer: must be a table ([printer])"),
+        (replace("counter = 4\n", 'counter = 4\nid = "keypad-3-03"\n'),
+         "keypads[1].id: id 'keypad-3-03' is used twice"),
+        (replace('name = "quay-3-4"', 'name = "  "'), "agent.name: must not be empty"),
+    ],
+)  # fmt: skip
+def test_strict_types_and_more_errors(text, message):
+    with pytest.raises(DevicesConfigError) as err:
+        parse_devices(text, "devices.toml")
+    assert str(err.value) == f"devices.toml: {message}"
+
+
+def test_defaults_come_from_the_schema():
+    from hardware.devices_config import AgentTable, KeypadTable, RatingTable
+
+    c = parse_devices('[[keypads]]\nport = "loop://"\naddress = 1\ncounter = 1\n')
+    (k,) = c.keypads
+    fields = KeypadTable.model_fields
+    assert (k.baudrate, k.parity, k.protocol) == tuple(
+        fields[n].default for n in ("baudrate", "parity", "protocol")
+    )
+    assert k.bounce == fields["bounce_ms"].default / 1000
+    assert c.agent.health_interval == AgentTable.model_fields["health_interval"].default
+    assert RatingTable.model_fields["buttons"].default == 5
+    assert c.printer_url is None and c.leds == c.ratings == ()
+
+
 def test_missing_file(tmp_path: Path):
     with pytest.raises(DevicesConfigError, match=r"nope\.toml: cannot read"):
         load_devices(tmp_path / "nope.toml")

@@ -458,6 +458,50 @@ BAD_CONFIGS: list[tuple[str, str, str, str]] = [
         "sites[0].services[1]",
         "overlap",
     ),
+    # Strict types: true is not an integer, a string is not a flag.
+    ("port-bool", with_server("port = true"), "server.port", "positive integer"),
+    (
+        "repeat-bool",
+        replace('hours = "always"', 'hours = "always"\nannounce_repeat = true'),
+        "sites[0].announce_repeat",
+        "must be an integer",
+    ),
+    (
+        "idle-too-short",
+        replace('hours = "always"', 'hours = "always"\nkiosk_idle_seconds = 3'),
+        "sites[0].kiosk_idle_seconds",
+        "must be at least 5",
+    ),
+    (
+        "typo-services-table",  # the typo is reported, not the missing [[sites.services]]
+        BASE.replace("[[sites.services]]", "[[sites.servicez]]"),
+        "sites[0].servicez",
+        "unknown key",
+    ),
+    (
+        "counter-service-number",
+        replace('services = ["DD"]', 'services = ["DD", 5]'),
+        "sites[0].counters[2].services",
+        "non-empty list",
+    ),
+    (
+        "hours-session-number",
+        replace('sat = ["07:30-11:30"]', 'sat = ["07:30-11:30", 5]'),
+        "sites[0].services[3].hours.sat",
+        "must be a list",
+    ),
+    (
+        "duplicate-site-code",
+        BASE + BASE[BASE.index("[[sites]]") :],
+        "sites[1].code",
+        "duplicate site code 'test'",
+    ),
+    (
+        "voice-unknown",
+        replace('hours = "always"', 'hours = "always"\nvoice = "fr"'),
+        "sites[0].voice",
+        "must be one of vi, vi-vn-x-central, vi-vn-x-south",
+    ),
 ]
 
 
@@ -570,6 +614,39 @@ def test_bad_environment_values():
     with pytest.raises(ConfigError) as caught:
         load_config(None, environ={"MOTCUA_MAX_BODY_BYTES": "-5"})
     assert caught.value.key == "server.max_body_bytes"
+
+
+def test_environment_flags():
+    server = load_config(None, environ={"MOTCUA_VOICE": "off", "MOTCUA_TEST_HOOKS": "on"}).server
+    assert (server.voice, server.test_hooks) == (False, True)
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={"MOTCUA_VOICE": "maybe"})
+    assert caught.value.source == "environment MOTCUA_VOICE"
+    assert "invalid value" in caught.value.problem
+
+
+def test_sqlite_synchronous_is_case_insensitive():
+    assert load_config(None, environ={"MOTCUA_SQLITE_SYNCHRONOUS": "normal"}).server == (
+        load_config(None, environ={"MOTCUA_SQLITE_SYNCHRONOUS": "NORMAL"}).server
+    )
+
+
+def test_domain_values_get_their_defaults_from_the_schema():
+    """A key left out of the file has the schema's default: the domain declares none."""
+    from queue_server.config_schema import CounterTable, ServiceTable, SiteTable
+
+    site = parse_config(BASE, "t.toml", environ={}).default_site
+    for name, field in SiteTable.model_fields.items():
+        if hasattr(site, name) and not field.is_required() and f"\n{name} =" not in BASE:
+            assert getattr(site, name) == field.default, name
+    xs = site.services_by_code["XS"]
+    assert (xs.name_en, xs.icon, xs.daily_cap) == tuple(
+        ServiceTable.model_fields[k].default for k in ("name_en", "icon", "daily_cap")
+    )
+    assert site.counters[0].spoken == CounterTable.model_fields["spoken"].default
+    assert site.counters[0].name == "Quầy số 01"
+    assert site.services_by_code["DD"].number_format.digits == 4  # the width of `end`
+    assert site.services_by_code["CT"].number_format.end == 999
 
 
 def test_eventlet_mode_is_accepted():

@@ -1,13 +1,15 @@
 // Counter-top display: the number this counter serves, "Tạm dừng" while paused.
-import { LiveQueue } from "./live.js";
+import { EVENTS } from "/contract.js";
+import { LiveQueue, translator } from "./live.js";
 
+// This display's own texts; connection and counter states are shared labels.
 const T = {
-  vi: { serving: "Đang phục vụ số", paused: "Tạm dừng", closed: "Đóng", online: "Đã kết nối", offline: "Mất kết nối", idle: "Mời công dân" },
-  en: { serving: "Now serving", paused: "Paused", closed: "Closed", online: "Connected", offline: "Disconnected", idle: "Next please" },
+  vi: { serving: "Đang phục vụ số", idle: "Mời công dân" },
+  en: { serving: "Now serving", idle: "Next please" },
 };
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
-const t = (k) => T[lang][k];
+const t = translator(T, lang);
 const number = Number(body.dataset.counter);
 let counter = null;
 let services = [];
@@ -27,7 +29,7 @@ function render() {
   const field = document.getElementById("cd-field");
   if (counter.state !== "open") {
     label.textContent = tk ? `${t("serving")} ${tk.number}` : "";
-    num.textContent = t(counter.state);
+    num.textContent = t(`counter_state.${counter.state}`);
     field.textContent = "";
     return;
   }
@@ -46,9 +48,9 @@ function onSnapshot(snap) {
 function onEvent(name, p) {
   body.dataset.seq = p.seq;
   if (!counter) return;
-  if (name === "counter.state" && p.counter.number === number) {
+  if (name === EVENTS.COUNTER_STATE && p.counter.number === number) {
     counter.state = p.counter.state;
-  } else if (name === "ticket.called" && p.ticket.counter === number) {
+  } else if (name === EVENTS.CALLED && p.ticket.counter === number) {
     counter.ticket = p.ticket;
     body.classList.remove("flash"); void body.offsetWidth; body.classList.add("flash");
   } else if (p.ticket && counter.ticket && counter.ticket.id === p.ticket.id) {

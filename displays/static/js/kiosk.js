@@ -1,7 +1,9 @@
 // Kiosk: idle -> field -> (priority, when the centre enables it) -> ticket printed.
 // Two taps from idle to a printed ticket on the normal path.
-import { clockText, el, rememberToken } from "./live.js";
+import { clockText, el, minutesText, rememberToken, translator } from "./live.js";
 
+// The kiosk's own texts; your number, people ahead, the estimate and "keep your ticket" are
+// shared labels.
 const T = {
   vi: {
     citizen_q: "Nhập số điện thoại hoặc số CCCD", citizen_why: "Mỗi người được lấy 1 số cho mỗi lĩnh vực trong ngày. Số của bạn được mã hóa, không hiển thị.",
@@ -10,8 +12,7 @@ const T = {
     lookup: "Tra cứu thủ tục, giấy tờ", back: "Quay lại", priority_q: "Bạn có thuộc đối tượng ưu tiên không?",
     priority_who: "Người cao tuổi, người khuyết tật, phụ nữ mang thai, người có công, người đi cùng trẻ nhỏ",
     yes_priority: "Có, tôi được ưu tiên", no_priority: "Không", take_with_docs: "Lấy số và in danh sách giấy tờ này",
-    your_number: "Số thứ tự của bạn", priority_badge: "ƯU TIÊN", ahead: "Số người chờ trước bạn",
-    estimate: "Thời gian chờ dự kiến", reprint: "In lại phiếu", keep: "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
+    priority_badge: "ƯU TIÊN", reprint: "In lại phiếu",
     done: "Xong", ok: "Đã hiểu", device_signin: "Kích hoạt kiosk", device_code: "Mã thiết bị kiosk", activate: "Kích hoạt",
     closed: "Ngoài giờ lấy số", full: "Đã hết số hôm nay", printing: "Đang in phiếu…",
     printed: "Đã in phiếu. Mời bạn nhận phiếu ở khe bên dưới.",
@@ -19,7 +20,7 @@ const T = {
     closed_title: "Ngoài giờ lấy số", full_title: "Đã hết số trong ngày", error_title: "Chưa lấy được số",
     closed_text: (n, h) => `Lĩnh vực ${n} hiện ngoài giờ lấy số. Giờ làm việc: ${h}.`,
     full_text: (n, h) => `Lĩnh vực ${n} đã hết số trong ngày hôm nay. Mời quay lại vào ngày làm việc tiếp theo (giờ làm việc: ${h}).`,
-    minutes: (n) => (n < 1 ? "dưới 1 phút" : `khoảng ${n} phút`), no_procedures: "Chưa có thông tin thủ tục cho lĩnh vực này.",
+    no_procedures: "Chưa có thông tin thủ tục cho lĩnh vực này.",
     docs: "Giấy tờ cần mang theo", network: "Không kết nối được máy chủ. Vui lòng thử lại hoặc nhờ cán bộ hỗ trợ.",
     busy: "Bạn thao tác quá nhanh. Vui lòng chờ giây lát rồi thử lại.",
   },
@@ -30,8 +31,7 @@ const T = {
     lookup: "Procedures and documents", back: "Back", priority_q: "Are you entitled to priority?",
     priority_who: "Elderly people, people with disabilities, pregnant women, people with merit, people with small children",
     yes_priority: "Yes, priority", no_priority: "No", take_with_docs: "Take a number and print the checklist",
-    your_number: "Your number", priority_badge: "PRIORITY", ahead: "People ahead of you",
-    estimate: "Estimated wait", reprint: "Print again", keep: "Please keep your ticket and wait to be called. Thank you!",
+    priority_badge: "PRIORITY", reprint: "Print again",
     done: "Done", ok: "OK", device_signin: "Activate kiosk", device_code: "Kiosk device code", activate: "Activate",
     closed: "Outside opening hours", full: "No more numbers today", printing: "Printing…",
     printed: "Printed. Please take your ticket below.",
@@ -39,7 +39,7 @@ const T = {
     closed_title: "Outside opening hours", full_title: "No more numbers today", error_title: "Could not take a number",
     closed_text: (n, h) => `${n} is not issuing numbers now. Opening hours: ${h}.`,
     full_text: (n, h) => `${n} has issued all its numbers for today. Please come back on the next working day (hours: ${h}).`,
-    minutes: (n) => (n < 1 ? "under 1 minute" : `about ${n} minutes`), no_procedures: "No procedure information for this field yet.",
+    no_procedures: "No procedure information for this field yet.",
     docs: "Documents to bring", network: "Cannot reach the server. Please try again or ask a member of staff.",
     busy: "Too fast. Please wait a moment and try again.",
   },
@@ -47,7 +47,7 @@ const T = {
 
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
-const t = (k) => T[lang][k];
+const t = translator(T, lang, { keep: "label.keep_ticket" });
 const site = body.dataset.site;
 const idleMs = Number(body.dataset.idleSeconds || 20) * 1000;
 const priorityStep = body.dataset.priorityStep === "1";
@@ -224,7 +224,7 @@ function renderTicket(data) {
   $("t-field").textContent = svc ? fieldName(svc) : tk.service_name;
   $("t-prio").hidden = !tk.priority;
   $("t-ahead").textContent = tk.ahead ?? 0;
-  $("t-estimate").textContent = data.estimate_minutes == null ? "—" : t("minutes")(data.estimate_minutes);
+  $("t-estimate").textContent = data.estimate_minutes == null ? "—" : minutesText(data.estimate_minutes, lang);
   body.dataset.ticket = tk.number;
   showPrint(data.print);
 }

@@ -4,13 +4,9 @@
 // every event, a `sync` on a gap or a new epoch, a manual reconnect after an
 // `io server disconnect`, and polling of /api/v1/queue only while disconnected.
 // Handlers are registered once per socket, so a screen left running for days
-// does not pile up listeners.
-
-export const EVENTS = [
-  "ticket.issued", "ticket.called", "ticket.started", "ticket.completed",
-  "ticket.no_show", "ticket.transferred", "ticket.returned", "ticket.cancelled",
-  "counter.state",
-];
+// does not pile up listeners. Event names and shared labels come from /contract.js,
+// generated from the server's declarations.
+import { EVENTS, LABELS, NAMESPACE, NUMBERED } from "/contract.js";
 
 export class LiveQueue {
   constructor({ site = null, onSnapshot, onEvent, onStatus, pollMs = 5000 }) {
@@ -29,7 +25,7 @@ export class LiveQueue {
 
   start() {
     const io = window.io;
-    this.socket = io("/display", {
+    this.socket = io(NAMESPACE, {
       transports: ["websocket", "polling"],
       auth: this.site ? { site: this.site } : {},
       reconnection: true,
@@ -51,16 +47,16 @@ export class LiveQueue {
       }
     });
     this.socket.io.on("reconnect", () => { this.stats.reconnects += 1; });
-    this.socket.on("snapshot", (snap) => this.applySnapshot(snap));
+    this.socket.on(EVENTS.SNAPSHOT, (snap) => this.applySnapshot(snap));
     // The server says where the sequence stands every half minute, so a display that
     // missed the last event of a quiet spell notices without waiting for the next one.
-    this.socket.on("heartbeat", (hb) => {
+    this.socket.on(EVENTS.HEARTBEAT, (hb) => {
       if (!this.syncing && (hb.epoch !== this.epoch || hb.seq > this.seq)) {
         this.stats.gaps += 1;
         this.resync();
       }
     });
-    for (const name of EVENTS) {
+    for (const name of NUMBERED) {
       this.socket.on(name, (payload) => this.handle(name, payload));
     }
   }
@@ -96,7 +92,7 @@ export class LiveQueue {
     if (this.syncing || !this.socket.connected) return false;
     this.syncing = true;
     this.stats.resyncs += 1;
-    this.socket.timeout(5000).emit("sync", this.site ? { site: this.site } : {}, (err, snap) => {
+    this.socket.timeout(5000).emit(EVENTS.SYNC, this.site ? { site: this.site } : {}, (err, snap) => {
       this.syncing = false;
       const pending = this.pending.sort((a, b) => a[1].seq - b[1].seq);
       this.pending = [];
@@ -125,6 +121,19 @@ export class LiveQueue {
       if (res.ok) this.applySnapshot(await res.json());
     } catch (_) { /* still offline; the indicator says so */ }
   }
+}
+
+// A page's texts: its own table first, then the labels every page shares (`label.<key>`, or
+// a full catalogue code such as `status.done`); `aliases` maps a page key to another code.
+export function translator(table, lang, aliases = {}) {
+  const shared = LABELS[lang];
+  return (k) => table[lang][k] ?? shared[aliases[k]] ?? shared[`label.${k}`] ?? shared[k] ?? k;
+}
+
+// "khoảng 5 phút" / "dưới 1 phút": an estimated wait, from the shared labels.
+export function minutesText(n, lang) {
+  const shared = LABELS[lang];
+  return n < 1 ? shared["label.minutes_under_one"] : shared["label.minutes"].replace("{n}", n);
 }
 
 // Clock text in the centre's time zone, e.g. "Thứ Năm, 26/11/2026 · 09:05:12".

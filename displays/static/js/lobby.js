@@ -1,29 +1,27 @@
 // Lobby TV: newest call, counters, recent calls, waiting per field.
 import { HallSpeaker } from "./announcer.js";
-import { LiveQueue, clockText, el } from "./live.js";
+import { EVENTS } from "/contract.js";
+import { LiveQueue, clockText, el, translator } from "./live.js";
 
+// The lobby's own texts; connection, counter states and most statuses are shared labels.
 const T = {
   vi: {
     subtitle: "Hệ thống xếp hàng tự động", invite: "Mời công dân có số", goto: "đến",
     sound_locked: "Chạm vào đây để bật âm thanh gọi số",
     counters: "Quầy đang phục vụ", recent: "Số đã gọi", waiting: "Số người đang chờ",
-    online: "Đã kết nối", offline: "Mất kết nối", paused: "Tạm dừng", closed: "Đóng",
-    called: "Đang mời", serving: "Đang phục vụ", done: "Đã phục vụ", no_show: "Không có mặt",
-    waiting_st: "Chờ lại", cancelled: "Đã hủy", priority: "Ưu tiên",
+    called: "Đang mời", waiting_st: "Chờ lại",
   },
   en: {
     subtitle: "Queue management system", invite: "Now serving number", goto: "please go to",
     sound_locked: "Tap here to turn on the call announcements",
     counters: "Counters", recent: "Recent calls", waiting: "People waiting",
-    online: "Connected", offline: "Disconnected", paused: "Paused", closed: "Closed",
-    called: "Calling", serving: "Serving", done: "Served", no_show: "Not present",
-    waiting_st: "Waiting again", cancelled: "Cancelled", priority: "Priority",
+    called: "Calling", waiting_st: "Waiting again",
   },
 };
 
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
-const t = (k) => T[lang][k] ?? k;
+const t = translator(T, lang);
 const params = new URLSearchParams(location.search);
 const onlyCounters = new Set((params.get("counters") || "").split(",").filter(Boolean).map(Number));
 const onlyServices = new Set((params.get("services") || "").split(",").filter(Boolean));
@@ -71,7 +69,7 @@ function renderTiles() {
   tiles.style.setProperty("--cols", visible.length > 12 ? 5 : visible.length > 6 ? 4 : 3);
   tiles.replaceChildren(...visible.map((c) => {
     const tk = c.ticket;
-    const stateText = c.state === "paused" ? t("paused") : c.state === "closed" ? t("closed") : "";
+    const stateText = c.state === "paused" || c.state === "closed" ? t(`counter_state.${c.state}`) : "";
     return el("div", { class: `tile ${c.state}${state.current && tk && tk.id === state.current.id ? " fresh" : ""}`,
       dataset: { counter: String(c.number) } },
       el("div", { class: "cname" }, c.name),
@@ -81,7 +79,8 @@ function renderTiles() {
 }
 
 function statusText(tk) {
-  return tk.status === "waiting" ? t("waiting_st") : t(tk.status);
+  if (tk.status === "waiting") return t("waiting_st");
+  return tk.status === "called" ? t("called") : t(`status.${tk.status}`);
 }
 
 function renderRecent() {
@@ -145,10 +144,10 @@ function onEvent(name, p) {
   body.dataset.seq = p.seq;
   if (p.waiting) state.waiting = p.waiting;
   const tk = p.ticket;
-  if (name === "counter.state") {
+  if (name === EVENTS.COUNTER_STATE) {
     const c = state.counters.get(p.counter.number);
     if (c) c.state = p.counter.state;
-  } else if (name === "ticket.called") {
+  } else if (name === EVENTS.CALLED) {
     const c = state.counters.get(tk.counter);
     if (c) c.ticket = tk;
     state.recent = [tk, ...state.recent.filter((r) => r.id !== tk.id)].slice(0, 30);

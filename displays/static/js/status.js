@@ -1,23 +1,21 @@
 // A ticket's live status on the citizen's phone: refreshed on every event of its field.
-import { LiveQueue } from "./live.js";
+import { EVENTS } from "/contract.js";
+import { LiveQueue, minutesText, translator } from "./live.js";
 
+// This page's own texts (its "online" is its own); the rest are shared labels.
 const T = {
   vi: {
-    your_number: "Số thứ tự của bạn", ahead: "Số người chờ trước bạn", estimate: "Thời gian chờ dự kiến",
     issued: "Giờ lấy số", note: "Trang này tự cập nhật. Vui lòng có mặt tại sảnh khi gần đến lượt.",
-    online: "Đang cập nhật", offline: "Mất kết nối", go_to: (c) => `Mời bạn đến ${c}`,
-    minutes: (n) => (n < 1 ? "dưới 1 phút" : `khoảng ${n} phút`),
+    online: "Đang cập nhật", go_to: (c) => `Mời bạn đến ${c}`,
   },
   en: {
-    your_number: "Your number", ahead: "People ahead of you", estimate: "Estimated wait",
     issued: "Issued at", note: "This page updates itself. Please be in the hall when your turn is near.",
-    online: "Live", offline: "Disconnected", go_to: (c) => `Please go to ${c}`,
-    minutes: (n) => (n < 1 ? "under 1 minute" : `about ${n} minutes`),
+    online: "Live", go_to: (c) => `Please go to ${c}`,
   },
 };
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
-const t = (k) => T[lang][k];
+const t = translator(T, lang);
 const id = body.dataset.ticket;
 const $ = (x) => document.getElementById(x);
 let ticket = null;
@@ -37,7 +35,7 @@ async function refresh() {
   st.className = `state ${ticket.status}`;
   const waiting = ticket.status === "waiting";
   $("s-ahead").textContent = waiting ? ticket.ahead : "—";
-  $("s-estimate").textContent = waiting && data.estimate_minutes != null ? t("minutes")(data.estimate_minutes) : "—";
+  $("s-estimate").textContent = waiting && data.estimate_minutes != null ? minutesText(data.estimate_minutes, lang) : "—";
   $("s-issued").textContent = ticket.issued_at.slice(11, 16);
   const call = $("s-call");
   const called = ["called", "serving"].includes(ticket.status) && ticket.counter_name;
@@ -56,7 +54,7 @@ function onEvent(name, p) {
   if (!ticket) { soon(); return; }
   const mine = p.ticket && p.ticket.id === id;
   const sameField = p.ticket && p.ticket.service === ticket.service;
-  if (mine || sameField || name === "counter.state") soon();
+  if (mine || sameField || name === EVENTS.COUNTER_STATE) soon();
 }
 
 function onStatus(s) {

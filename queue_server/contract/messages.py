@@ -1,0 +1,312 @@
+"""Every user-visible error and status text, Vietnamese and English side by side, by code.
+
+A raise site names a code and its parameters, never the words:
+
+    raise NotFound("unknown_counter", counter=7)   # "Không có quầy số 7." / "No counter 7."
+
+Texts are `str.format` templates with the same placeholders in both languages. A parameter
+may itself be a `Message`, so each language gets its own side (a service's Vietnamese and
+English names). Error entries carry an `ErrorKind`, which the web layer maps to an HTTP
+status; status texts and page labels have none.
+
+Sections: API and domain errors (bare codes, the `code` of the JSON error body), printer
+results (`printer.<fault>`), ticket statuses (`status.<value>`), counter states
+(`counter_state.<value>`), labels the pages share (`label.<key>`) and the CLI (`cli.`).
+
+Pure Python: imported by the domain, the web layer and `hardware/`, so it imports none of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from string import Formatter
+
+
+class ErrorKind(StrEnum):
+    """What sort of failure it is; the web layer maps each kind to an HTTP status."""
+
+    INVALID = "invalid"  # 400
+    UNAUTHORIZED = "unauthorized"  # 401
+    FORBIDDEN = "forbidden"  # 403
+    NOT_FOUND = "not_found"  # 404
+    METHOD_NOT_ALLOWED = "method_not_allowed"  # 405
+    CONFLICT = "conflict"  # 409
+    TOO_LARGE = "too_large"  # 413
+    TOO_MANY = "too_many"  # 429
+    INTERNAL = "internal"  # 500
+
+
+@dataclass(frozen=True)
+class Message:
+    """One text in Vietnamese (for people) and English (for logs and English pages)."""
+
+    vi: str
+    en: str
+    kind: ErrorKind | None = None
+    """Set for error codes; None for status texts and labels."""
+    code: str | None = None
+    """The code clients see when it is not the key: another wording of the same error."""
+
+    def render(self, /, **params: object) -> tuple[str, str]:
+        """Both texts with params filled in (a Message parameter gives each language its side)."""
+        vi = {k: v.vi if isinstance(v, Message) else v for k, v in params.items()}
+        en = {k: v.en if isinstance(v, Message) else v for k, v in params.items()}
+        return self.vi.format(**vi), self.en.format(**en)
+
+
+_INVALID, _NOT_FOUND, _CONFLICT = ErrorKind.INVALID, ErrorKind.NOT_FOUND, ErrorKind.CONFLICT
+
+
+def _error(kind: ErrorKind, vi: str, en: str, code: str | None = None) -> Message:
+    return Message(vi, en, kind, code)
+
+
+MESSAGES: dict[str, Message] = {
+    # -- the request (API v1) ----------------------------------------------------------
+    "bad_request": _error(_INVALID, "Yêu cầu không hợp lệ.", "Bad request."),
+    "malformed_json": _error(_INVALID, "Dữ liệu JSON không hợp lệ.", "Malformed JSON body."),
+    "invalid_body": _error(
+        _INVALID, "Dữ liệu phải là một đối tượng JSON.", "The body must be a JSON object."
+    ),
+    "unknown_field": _error(
+        _INVALID, "Trường không hợp lệ: '{field}'.", "Unknown field '{field}'."
+    ),
+    "invalid_field": _error(
+        _INVALID, "Trường '{field}' phải là {expected}.", "Field '{field}' must be {expected}."
+    ),
+    "missing_field": _error(_INVALID, "Thiếu trường '{field}'.", "Missing field '{field}'."),
+    "invalid_query": _error(
+        _INVALID,
+        "Tham số '{param}' trong địa chỉ không hợp lệ.",
+        "Query parameter '{param}' is invalid.",
+    ),
+    "invalid_path": _error(
+        _INVALID,
+        "Giá trị '{param}' trong đường dẫn không hợp lệ.",
+        "Path parameter '{param}' is invalid.",
+    ),
+    "unsupported_media_type": _error(
+        _INVALID, "Dữ liệu phải ở dạng JSON.", "Send application/json."
+    ),
+    "payload_too_large": _error(
+        ErrorKind.TOO_LARGE, "Dữ liệu gửi lên quá lớn.", "Request body too large."
+    ),
+    "method_not_allowed": _error(
+        ErrorKind.METHOD_NOT_ALLOWED, "Phương thức không được hỗ trợ.", "Method not allowed."
+    ),
+    "not_found": _error(_NOT_FOUND, "Không tìm thấy.", "Not found."),
+    "invalid_idempotency_key": _error(
+        _INVALID,
+        "Khóa Idempotency-Key không hợp lệ (1–64 ký tự chữ, số, _ . : -).",
+        "Idempotency-Key must be 1-64 characters of letters, digits, _ . : -.",
+    ),
+    "idempotency_key_reused": _error(
+        _CONFLICT,
+        "Khóa Idempotency-Key đã dùng cho một yêu cầu khác.",
+        "This Idempotency-Key was used for another request.",
+    ),
+    "rate_limited": _error(
+        ErrorKind.TOO_MANY,
+        "Kiosk đang lấy số quá nhanh. Vui lòng chờ giây lát rồi thử lại.",
+        "Too many tickets from this kiosk; wait a moment.",
+    ),
+    "internal_error": _error(
+        ErrorKind.INTERNAL, "Lỗi hệ thống, vui lòng thử lại.", "Internal error."
+    ),
+    # -- who is asking ------------------------------------------------------------------
+    "missing_token": _error(
+        ErrorKind.UNAUTHORIZED, "Cần mã truy cập.", "A bearer token is required."
+    ),
+    "unauthorized": _error(
+        ErrorKind.UNAUTHORIZED, "Mã truy cập không hợp lệ.", "Invalid bearer token."
+    ),
+    "forbidden": _error(ErrorKind.FORBIDDEN, "Không có quyền {what}.", "Not allowed: {what}."),
+    "forbidden_any": _error(
+        ErrorKind.FORBIDDEN,
+        "Không có quyền thực hiện thao tác này.",
+        "Not allowed.",
+        code="forbidden",
+    ),
+    # -- the centre as configured -------------------------------------------------------
+    "unknown_site": _error(_NOT_FOUND, "Không có điểm phục vụ {site!r}.", "No site {site!r}."),
+    "unknown_service": _error(
+        _NOT_FOUND, "Không có lĩnh vực mã {code!r}.", "No service with code {code!r}."
+    ),
+    "unknown_counter": _error(_NOT_FOUND, "Không có quầy số {counter}.", "No counter {counter}."),
+    "unknown_procedure": _error(
+        _NOT_FOUND,
+        "Lĩnh vực {service} không có thủ tục «{procedure}».",
+        "No procedure {procedure!r} in {service}.",
+    ),
+    # -- issuing ------------------------------------------------------------------------
+    "closed_hours": _error(
+        _CONFLICT,
+        "Lĩnh vực {service} hiện ngoài giờ lấy số. Giờ làm việc: {hours}.",
+        "{service} is not issuing tickets now (outside opening hours: {hours}).",
+    ),
+    "daily_cap_reached": _error(
+        _CONFLICT,
+        "Lĩnh vực {service} đã hết số trong ngày hôm nay (tối đa {cap} số). "
+        "Mời quay lại vào ngày làm việc tiếp theo.",
+        "{service} has issued its {cap} tickets for today.",
+    ),
+    "numbers_exhausted": _error(
+        _CONFLICT,
+        "Đã hết số thứ tự trong ngày (tối đa {capacity} số).",
+        "The day's ticket numbers are used up ({capacity} at most).",
+    ),
+    "citizen_id_required": _error(
+        _INVALID,
+        "Vui lòng nhập số điện thoại hoặc số CCCD để lấy số.",
+        "This centre needs a phone or ID number to issue a ticket.",
+    ),
+    "invalid_citizen_id": _error(
+        _INVALID,
+        "Số điện thoại hoặc số CCCD không hợp lệ.",
+        "Give a 10-digit phone number or a 9/12-digit ID number.",
+    ),
+    "already_has_ticket": _error(
+        _CONFLICT,
+        "Bạn đã lấy số lĩnh vực {service} hôm nay. Vui lòng chờ gọi số, "
+        "hoặc nhờ cán bộ hỗ trợ nếu bị mất phiếu.",
+        "This citizen already has a ticket for {service} today.",
+    ),
+    # -- tickets and counters -----------------------------------------------------------
+    "unknown_ticket": _error(_NOT_FOUND, "Không tìm thấy phiếu này.", "No such ticket."),
+    "unknown_ticket_today": _error(
+        _NOT_FOUND,
+        "Không có số {ref} trong ngày hôm nay.",
+        "No ticket {ref} today.",
+        code="unknown_ticket",
+    ),
+    "illegal_transition": _error(
+        _CONFLICT,
+        "Không thể {action} số {number}: số này đang ở trạng thái «{status}».",
+        "Cannot {action} ticket {number} while it is {status}.",
+    ),
+    "ticket_taken": _error(
+        _CONFLICT,
+        "Số {number} vừa được quầy khác xử lý.",
+        "Ticket {number} was just handled elsewhere.",
+    ),
+    "ticket_taken_at_counter": _error(
+        _CONFLICT,
+        "Số {number} đang được Quầy số {counter} phục vụ.",
+        "Ticket {number} is being served at counter {counter}.",
+        code="ticket_taken",
+    ),
+    "wrong_counter": _error(
+        _CONFLICT,
+        "Số {number} thuộc lĩnh vực không do quầy số {counter} phục vụ.",
+        "Ticket {number} is for a service counter {counter} does not serve.",
+    ),
+    "same_service": _error(
+        _CONFLICT,
+        "Số {number} đã thuộc lĩnh vực này.",
+        "Ticket {number} is already in that service.",
+    ),
+    "no_current_ticket": _error(
+        _CONFLICT,
+        "Quầy số {counter} chưa gọi số nào.",
+        "Counter {counter} has no ticket called.",
+    ),
+    "counter_paused": _error(
+        _CONFLICT,
+        "Quầy số {counter} đang tạm dừng. Chọn «Tiếp tục» trước khi gọi số.",
+        "Counter {counter} is paused; resume it before calling.",
+    ),
+    "counter_closed": _error(
+        _CONFLICT,
+        "Quầy số {counter} đang đóng. Chọn «Tiếp tục» trước khi gọi số.",
+        "Counter {counter} is closed; resume it before calling.",
+    ),
+    "busy": _error(_CONFLICT, "Hệ thống đang bận, vui lòng thử lại.", "Too much contention."),
+    "invalid_rating": _error(
+        _INVALID,
+        "Điểm đánh giá phải từ 1 đến 3 (hoặc đến 5).",
+        "Score must be 1..scale, and scale 3 or 5.",
+    ),
+    "nothing_to_rate": _error(
+        _CONFLICT,
+        "Quầy số {counter} chưa phục vụ ai để đánh giá.",
+        "Counter {counter} has served nobody to rate.",
+    ),
+    # -- printer results (PrintResult.message_vi/message_en; fault codes in hardware.printer)
+    "printer.ok": Message("Đã in phiếu.", "Ticket printed."),
+    "printer.browser": Message(
+        "Đang in phiếu bằng máy in của kiosk.", "Printing the slip with the kiosk's printer."
+    ),
+    "printer.offline": Message("Máy in đang mất kết nối.", "The printer is offline."),
+    "printer.paper_out": Message("Máy in đã hết giấy.", "The printer is out of paper."),
+    "printer.cover_open": Message("Nắp máy in đang mở.", "The printer cover is open."),
+    "printer.timeout": Message("Máy in không phản hồi.", "The printer did not respond in time."),
+    "printer.error": Message("Máy in gặp lỗi.", "The printer reported an error."),
+    # -- ticket statuses and counter states (TicketStatus / CounterState values) --------
+    "status.waiting": Message("Đang chờ", "Waiting"),
+    "status.called": Message("Đã gọi", "Called"),
+    "status.serving": Message("Đang phục vụ", "Serving"),
+    "status.done": Message("Đã phục vụ", "Served"),
+    "status.no_show": Message("Không có mặt", "Not present"),
+    "status.cancelled": Message("Đã hủy", "Cancelled"),
+    "counter_state.open": Message("Đang phục vụ", "Open"),
+    "counter_state.paused": Message("Tạm dừng", "Paused"),
+    "counter_state.closed": Message("Đóng", "Closed"),
+    # -- labels several pages share (see page_labels) -----------------------------------
+    "label.online": Message("Đã kết nối", "Connected"),
+    "label.offline": Message("Mất kết nối", "Disconnected"),
+    "label.priority": Message("Ưu tiên", "Priority"),
+    "label.your_number": Message("Số thứ tự của bạn", "Your number"),
+    "label.ahead": Message("Số người chờ trước bạn", "People ahead of you"),
+    "label.estimate": Message("Thời gian chờ dự kiến", "Estimated wait"),
+    "label.minutes": Message("khoảng {n} phút", "about {n} minutes"),
+    "label.minutes_under_one": Message("dưới 1 phút", "under 1 minute"),
+    "label.keep_ticket": Message(
+        "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
+        "Please keep your ticket and wait to be called. Thank you!",
+    ),
+    # -- command line -------------------------------------------------------------------
+    "cli.config_error": Message("lỗi cấu hình", "configuration error"),
+}
+
+PAGE_LABEL_PREFIXES = ("label.", "status.", "counter_state.")
+PAGE_LABELS: dict[str, Message] = {
+    code: m for code, m in MESSAGES.items() if code.startswith(PAGE_LABEL_PREFIXES)
+}
+"""What the pages' generated JS module holds: shared labels, ticket statuses, counter states."""
+
+LANGS = ("vi", "en")
+
+
+def render(code: str, /, **params: object) -> tuple[str, str]:
+    """The (Vietnamese, English) texts of a code; KeyError for an unknown code."""
+    return MESSAGES[code].render(**params)
+
+
+def wire_code(code: str) -> str:
+    """The code clients see for a catalogue entry (a variant's shared code, else its own)."""
+    return MESSAGES[code].code or code
+
+
+def placeholders(template: str) -> frozenset[str]:
+    """The names of a template's {placeholders}."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(template) if name is not None)
+
+
+def page_labels(lang: str) -> dict[str, str]:
+    """{code: text} of PAGE_LABELS in one language ("vi" or "en"), placeholders left as {n}."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return {code: getattr(m, lang) for code, m in PAGE_LABELS.items()}
+
+
+__all__ = [
+    "MESSAGES",
+    "PAGE_LABELS",
+    "ErrorKind",
+    "Message",
+    "page_labels",
+    "placeholders",
+    "render",
+    "wire_code",
+]

@@ -1,0 +1,433 @@
+"""JSON shapes of API v1, declared once: validation, serialisation and the OpenAPI document.
+
+Request models (`Body` and `Query` subclasses) are strict: a string is not a number,
+`true` is not 1, unknown fields are refused, and a field that may be left out may not be
+sent as null. Response models are what the server answers; the generated OpenAPI document
+and the tests that check every real answer against it both come from them. Enums are the
+domain's own (`TicketStatus`, `CounterState`, `EventKind`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .enums import CounterState, EventKind, TicketStatus
+
+PRINTER_FAULTS = ("offline", "paper_out", "cover_open", "timeout", "error")
+"""Fault codes of a kiosk printer (hardware.printer.FAULT_CODES; a test keeps them equal)."""
+
+PrinterFault = Literal["offline", "paper_out", "cover_open", "timeout", "error"]
+DeviceState = Literal["ok", "error", "disconnected"]
+KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+def _drop_null_branches(schema: dict[str, Any]) -> None:
+    """Optional request fields may be omitted but not sent as null: document them so."""
+    for prop in schema.get("properties", {}).values():
+        branches = prop.get("anyOf")
+        if branches and {"type": "null"} in branches:
+            rest = [b for b in branches if b != {"type": "null"}]
+            prop.pop("anyOf")
+            prop.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+        if prop.get("default", 0) is None:
+            prop.pop("default")
+
+
+def _none(value: Any) -> bool:
+    return value is None
+
+
+class Body(BaseModel):
+    """A JSON request body: strict types, no unknown fields, no explicit nulls."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, json_schema_extra=_drop_null_branches
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("null")
+        return value
+
+
+class Query(BaseModel):
+    """Query-string parameters: strings from the URL; unknown ones are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra=_drop_null_branches)
+
+
+class Path(BaseModel):
+    """Path parameters, already typed by the route's converters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- path and query parameters ---------------------------------------------------------------
+
+
+class CounterPath(Path):
+    """/counters/<number>/..."""
+
+    number: int = Field(description="Counter number as shown to citizens (Quầy số 3 is 3).")
+
+
+class TicketPath(Path):
+    """/tickets/<ticket_id>/..."""
+
+    ticket_id: str = Field(description="The ticket's opaque id (what its QR code links to).")
+
+
+class SiteQuery(Query):
+    """?site=CODE"""
+
+    site: str | None = Field(
+        None, max_length=64, description="Site code; the token's site, else the first site."
+    )
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+class Empty(Body):
+    """No fields (an empty body or {})."""
+
+
+class IssueRequest(Body):
+    """POST /tickets"""
+
+    service: str = Field(description="Service (field of procedures) code, e.g. HT.")
+    priority: bool = Field(False, description="Priority citizen (elderly, disabled, pregnant).")
+    print_: bool = Field(
+        False, alias="print", description="Print the slip on the site's kiosk printer."
+    )
+    procedure: str | None = Field(
+        None, description="A procedure of the service: its documents go on the slip."
+    )
+    citizen_id: str | None = Field(
+        None,
+        description="Phone or ID number, required when the site sets one_ticket_per_citizen; "
+        "only a keyed hash is stored.",
+    )
+
+
+class PrintRequest(Body):
+    """POST /tickets/<id>/print"""
+
+    procedure: str | None = Field(None, description="Add this procedure's documents.")
+
+
+class CallRequest(Body):
+    """POST /counters/<n>/call"""
+
+    ticket: str = Field(description="Printed number of today (A012) or ticket id.")
+
+
+class NoShowRequest(Body):
+    """POST /counters/<n>/no-show"""
+
+    requeue: bool = Field(False, description="Put the ticket back in the queue.")
+
+
+class TransferRequest(Body):
+    """POST /counters/<n>/transfer"""
+
+    service: str = Field(description="The service whose queue the ticket moves to.")
+
+
+def _rating_schema(schema: dict[str, Any]) -> None:
+    """A score goes up to its scale: 1-3 unless scale is 5."""
+    _drop_null_branches(schema)
+    schema["if"] = {"required": ["scale"], "properties": {"scale": {"const": 5}}}
+    schema["then"] = {"properties": {"score": {"maximum": 5}}}
+    schema["else"] = {"properties": {"score": {"maximum": 3}}}
+
+
+class RatingRequest(Body):
+    """POST /counters/<n>/rating"""
+
+    model_config = ConfigDict(json_schema_extra=_rating_schema)
+
+    score: int = Field(
+        description="1..scale; on 3 levels: 3 Rất hài lòng, 2 Hài lòng, 1 Chưa hài lòng.",
+        json_schema_extra={"minimum": 1, "maximum": 5},
+    )
+    scale: int = Field(3, description="3 or 5 levels.", json_schema_extra={"enum": [3, 5]})
+
+
+class DeviceReport(Body):
+    """One device in an agent's health report."""
+
+    id: str
+    state: DeviceState
+    kind: str | None = Field(None, exclude_if=_none)
+    counter: int | None = Field(None, exclude_if=_none)
+    port: str | None = Field(None, exclude_if=_none)
+    detail: str | None = Field(None, exclude_if=_none)
+    counts: dict[str, int] | None = Field(None, exclude_if=_none)
+
+
+class AgentHealthRequest(Body):
+    """POST /agent/health"""
+
+    name: str | None = Field(None, description="The agent's name (its PC).")
+    devices: list[DeviceReport] = Field(description="At most the first 100 are kept.")
+
+    @field_validator("devices", mode="before")
+    @classmethod
+    def _first_hundred(cls, value: Any) -> Any:
+        return value[:100] if isinstance(value, list) else value
+
+
+class PrinterFaultRequest(Body):
+    """POST /_test/printer-fault"""
+
+    fault: str | None = Field(None, description="A fault code; omitted: clear the fault.")
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+class Out(BaseModel):
+    """A response shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="Machine code, stable (e.g. unknown_service).")
+    message: str = Field(description="Vietnamese, for people.")
+    message_en: str = Field(description="English.")
+
+
+class Error(Out):
+    """Every 4xx (and the rare 5xx) answer."""
+
+    error: ErrorDetail
+
+
+class Ticket(Out):
+    """TICKET of the public contract, plus Vietnamese labels for screens."""
+
+    id: str = Field(description="Opaque and unguessable; the QR code links to it.")
+    number: str = Field(examples=["A012", "1012"])
+    service: str
+    service_name: str
+    status: TicketStatus
+    status_text: str = Field(description="Vietnamese status label.")
+    priority: bool
+    ahead: int | None = Field(description="People ahead, when waiting.")
+    issued_at: str = Field(json_schema_extra={"format": "date-time"})
+    called_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    counter: int | None
+    counter_name: str | None
+    status_url: str
+    site: str
+    transferred_from: str | None = Field(description="The service it was issued for.")
+
+
+class CounterRef(Out):
+    """A counter as events name it: {number, name}."""
+
+    number: int
+    name: str
+
+
+class CounterStateRef(CounterRef):
+    """A counter and whether it takes citizens: {number, name, state, state_text}."""
+
+    state: CounterState
+    state_text: str = Field(description="Vietnamese state label.")
+
+
+class CounterNow(CounterStateRef):
+    """A counter with its state and the ticket it holds."""
+
+    ticket: Ticket | None
+
+
+class SnapshotCounter(CounterNow):
+    services: list[str]
+
+
+class Announcement(Out):
+    """What the loudspeaker says for a call."""
+
+    text: str = Field(description="The sentence as spoken, number and counter in words.")
+    text_en: str
+    audio_url: str | None = Field(description="The call's audio; null while voice is off.")
+
+
+class SiteRef(Out):
+    code: str
+    name: str
+    notice: str
+
+
+class ServiceRef(Out):
+    code: str
+    name: str
+    name_en: str
+
+
+class Snapshot(Out):
+    """SNAPSHOT: the lobby at one moment."""
+
+    epoch: str = Field(description="Changes whenever the sequence restarts.")
+    seq: int = Field(description="Seq of the last event included.")
+    site: SiteRef
+    time: str | None = Field(json_schema_extra={"format": "date-time"})
+    counters: list[SnapshotCounter]
+    waiting: dict[str, int] = Field(description="{service code: tickets waiting}.")
+    services: list[ServiceRef]
+    recent: list[Ticket]
+
+
+class PrintResult(Out):
+    """How printing a slip went; a fault never loses the ticket."""
+
+    ok: bool
+    error_code: PrinterFault | None
+    message: str
+    message_en: str
+    job_id: str | None
+    paper_low: bool
+    mode: Literal["browser"] | None = Field(
+        None, exclude_if=_none, description="browser: the kiosk prints slip_url itself."
+    )
+    slip_url: str | None = Field(None, exclude_if=_none, description="The HTML slip to print.")
+
+
+class Issued(Out):
+    """A ticket with its estimated wait and, when asked, how printing went."""
+
+    ticket: Ticket
+    estimate_minutes: int | None
+    print_: PrintResult | None = Field(None, alias="print")
+
+
+class TicketAnswer(Out):
+    """{"ticket": TICKET or null}"""
+
+    ticket: Ticket | None
+
+
+class Waiting(Out):
+    tickets: list[Ticket]
+
+
+class Rating(Out):
+    score: int
+    scale: int
+
+
+class Rated(Out):
+    ticket: Ticket
+    rating: Rating
+
+
+class CounterAnswer(Out):
+    counter: CounterNow
+
+
+class Procedure(Out):
+    name: str
+    documents: list[str]
+
+
+class ServiceInfo(Out):
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+    first_number: str
+    last_number: str
+    open: bool
+    hours: str
+    daily_cap: int | None
+    remaining: int | None = Field(description="Numbers left today under the cap.")
+    icon: str
+    procedures: list[Procedure]
+
+
+class Services(Out):
+    site: str
+    services: list[ServiceInfo]
+
+
+class LogEntry(Out):
+    kind: EventKind
+    at: str = Field(json_schema_extra={"format": "date-time"})
+    counter: int | None
+    actor: str
+    service: str
+    detail: str
+
+
+class TicketLog(Out):
+    """A ticket's log and the times derived from it."""
+
+    events: list[LogEntry]
+    wait_seconds: float | None
+    service_seconds: float | None
+    calls: int
+
+
+class Health(Out):
+    status: Literal["ok"]
+
+
+class PrinterState(Out):
+    site: str
+    printer: str
+    ok: bool | None
+    error_code: PrinterFault | None
+    message: str
+    message_en: str
+    at: str | None
+    jobs: int
+    failures: int
+
+
+class Printers(Out):
+    printers: list[PrinterState]
+
+
+class AgentOut(Out):
+    name: str
+    site: str | None
+    reported_at: str
+    age_seconds: float
+    devices: list[DeviceReport]
+
+
+class Devices(Out):
+    agents: list[AgentOut]
+
+
+class Stored(Out):
+    ok: Literal[True]
+
+
+class CounterStats(Out):
+    served: int
+    no_show: int
+    avg_service_seconds: float | None
+
+
+class Dropping(Out):
+    dropping: int
+
+
+class FaultSet(Out):
+    fault: str | None
+
+
+class Disconnected(Out):
+    disconnected: int
+
+
+OpenApiDocument = Annotated[dict[str, Any], "the OpenAPI 3.1 document"]

@@ -1,0 +1,291 @@
+"""Routes declared once: method, path, models, roles and error codes in one decorator.
+
+`Api.route` registers the Flask view and records a `Route`; the same record drives the
+request handling (path, query and body validated through their pydantic models, roles
+checked, idempotency keys honoured) and the OpenAPI document (`web.openapi`). A view gets
+its validated `path`, `query` and `body` models and returns a response model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ValidationError
+
+from ..auth import Principal
+from ..contract import models as m
+from ..contract.messages import Message
+from ..domain.errors import DomainError, Invalid
+from .errors import STATUS, error_response
+
+View = Callable[..., Any]
+KEY_RE = re.compile(m.KEY_PATTERN)
+
+# What a value must be, by pydantic's error type, in both languages.
+EXPECTED = {
+    "string_type": Message("chuỗi ký tự", "a string"),
+    "int_type": Message("số nguyên", "an integer"),
+    "int_parsing": Message("số nguyên", "an integer"),
+    "int_from_float": Message("số nguyên", "an integer"),
+    "bool_type": Message("true hoặc false", "true/false"),
+    "bool_parsing": Message("true hoặc false", "true/false"),
+    "dict_type": Message("đối tượng JSON", "an object"),
+    "model_type": Message("đối tượng JSON", "an object"),
+    "model_attributes_type": Message("đối tượng JSON", "an object"),
+    "list_type": Message("danh sách", "a list"),
+    "value_error": Message("một giá trị (không phải null)", "a value, not null"),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the API, as declared."""
+
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    description: str
+    response: type[BaseModel] | None
+    status: int
+    roles: tuple[str, ...]
+    path: type[m.Path] | None
+    query: type[m.Query] | None
+    body: type[m.Body] | None
+    errors: tuple[str, ...]
+    """Catalogue codes the route may answer, besides validation and token errors."""
+    hook: bool = False
+    """A test hook (registered only with MOTCUA_TEST_HOOKS)."""
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """('devices', 0, 'state') as devices[0].state."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _expected(error: Any) -> Message:
+    kind = error["type"]
+    if kind == "literal_error":
+        options = error.get("ctx", {}).get("expected", "")
+        return Message(f"một trong {options}", f"one of {options}")
+    if kind == "string_too_long":
+        most = error.get("ctx", {}).get("max_length")
+        return Message(f"chuỗi tối đa {most} ký tự", f"a string of at most {most} characters")
+    return EXPECTED.get(kind, Message("một giá trị hợp lệ", "a valid value"))
+
+
+def invalid(err: ValidationError, data: Any, code: str = "invalid_field") -> DomainError:
+    """Our 400 for a pydantic error: the first field at fault, in the order it was sent.
+
+    Problems with fields that were sent come first (in their order), missing ones last, as
+    a person reading the body from the top would find them.
+    """
+    order = list(data) if isinstance(data, dict) else []
+    errors = err.errors(include_url=False)
+
+    def rank(e: Any) -> tuple[int, int]:
+        head = e["loc"][0] if e["loc"] else ""
+        if e["type"] == "missing":
+            return (2, 0)
+        return (0 if head in order else 1, order.index(head) if head in order else 0)
+
+    first = min(errors, key=rank)
+    field = _field(first["loc"])
+    if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
+        return Invalid("unknown_field", field=field)
+    if first["type"] == "missing":
+        return Invalid("missing_field", field=field)
+    if first["type"] in ("model_type", "dict_type") and not first["loc"]:
+        return Invalid("invalid_body")
+    if code == "invalid_query":
+        return Invalid(code, param=field)
+    return Invalid(code, field=field, expected=_expected(first))
+
+
+def json_body() -> Any:
+    """The request's JSON value; an empty body is {}."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if request.mimetype not in ("application/json", "") and not request.is_json:
+        raise DomainError("unsupported_media_type")
+    try:
+        data = request.get_json(force=True, silent=True)
+        # Lone surrogates ("\ud800") parse but can be neither stored nor echoed as UTF-8.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (RecursionError, UnicodeEncodeError):  # [[[[... within the size limit
+        data = None
+    if data is None:
+        raise Invalid("malformed_json")
+    if not isinstance(data, dict):
+        raise Invalid("invalid_body")
+    return data
+
+
+def principal() -> Principal:
+    """The caller, from the Authorization: Bearer header (401 when missing or unknown)."""
+    if "principal" in g:
+        return g.principal  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    found: Principal | None = current_app.extensions["motcua"].verify(token) if token else None
+    if found is None:
+        raise DomainError("unauthorized" if token else "missing_token")
+    g.principal = found
+    return found
+
+
+def forbidden(what_vi: str, what_en: str) -> DomainError:
+    """403 naming what the caller may not do."""
+    return DomainError("forbidden", what=Message(what_vi, what_en))
+
+
+def authorise(route: Route, path: dict[str, Any]) -> Principal:
+    """The caller may use this route: its role is listed; a clerk only at its own counter."""
+    who = principal()
+    if who.role not in route.roles:
+        raise forbidden(f"cho vai trò {who.role}", f"for role {who.role}")
+    number = path.get("number")
+    if who.role == "clerk" and number is not None and who.counter != number:
+        raise forbidden(
+            f"thao tác trên quầy số {number} (mã này của quầy {who.counter})",
+            f"acting on counter {number} (this token belongs to counter {who.counter})",
+        )
+    return who
+
+
+def _idempotent(who: Principal, key: str, run: Callable[[], Response]) -> Response:
+    """Answer a retried request (same Idempotency-Key) with the first answer, never twice."""
+    if not KEY_RE.match(key):
+        raise Invalid("invalid_idempotency_key")
+    store = current_app.extensions["motcua"].idempotency
+    # The same key with another query or body is another request, not a retry: refuse it
+    # rather than replay an answer that belongs to something else.
+    sent = request.query_string + b"\0" + request.get_data(cache=True)
+    target = f"{request.path[:160]}#{hashlib.sha256(sent).hexdigest()[:16]}"
+    with store.lock(who.token_id, key):
+        try:
+            kept = store.get(who.token_id, key, request.method, target)
+        except ValueError as err:
+            raise DomainError("idempotency_key_reused") from err
+        if kept is not None:
+            replay = current_app.response_class(kept.body, kept.status, mimetype="application/json")
+            replay.headers["Idempotent-Replay"] = "true"
+            return replay
+        try:
+            response = run()
+        except DomainError as err:
+            response = error_response(err.code, err.message, err.message_en, STATUS[err.kind])
+        if response.status_code < 500:
+            store.put(
+                who.token_id, key, request.method, target, response.status_code,
+                response.get_data(as_text=True),
+            )  # fmt: skip
+        return response
+
+
+def render(result: Any, status: int) -> Response:
+    """A response model (or (model, status), or a ready Response) as JSON."""
+    if isinstance(result, tuple):
+        result, status = result
+    if isinstance(result, BaseModel):
+        resp = jsonify(result.model_dump(mode="json", by_alias=True))
+        resp.status_code = status
+        return resp
+    return make_response(result)
+
+
+class Api:
+    """A blueprint whose every route is declared with its models (see module docstring)."""
+
+    def __init__(self, name: str, import_name: str, url_prefix: str) -> None:
+        self.blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+        self.url_prefix = url_prefix
+        self.routes: list[Route] = []
+
+    def get(self, rule: str, **kw: Any) -> Callable[[View], View]:
+        """Declare a GET route."""
+        return self.route("GET", rule, **kw)
+
+    def post(self, rule: str, **kw: Any) -> Callable[[View], View]:
+        """Declare a POST route."""
+        return self.route("POST", rule, **kw)
+
+    def route(
+        self,
+        method: str,
+        rule: str,
+        *,
+        response: type[BaseModel] | None,
+        status: int = 200,
+        roles: tuple[str, ...] = (),
+        path: type[m.Path] | None = None,
+        query: type[m.Query] | None = None,
+        body: type[m.Body] | None = None,
+        errors: tuple[str, ...] = (),
+        summary: str = "",
+        hook: bool = False,
+    ) -> Callable[[View], View]:
+        """Register `view` for METHOD rule and record its declaration."""
+
+        def wrap(view: View) -> View:
+            doc = inspect.getdoc(view) or ""
+            head, _, rest = doc.partition("\n\n")
+            route = Route(
+                method, self.url_prefix + rule, view.__name__, summary or head.replace("\n", " "),
+                rest.strip(), response, status, roles, path, query, body, errors, hook,
+            )  # fmt: skip
+            self.routes.append(route)
+            wants = set(inspect.signature(view).parameters)
+
+            def endpoint(**params: Any) -> ResponseReturnValue:
+                return self.handle(route, view, wants, params)
+
+            endpoint.__name__ = endpoint.__qualname__ = view.__name__
+            endpoint.__doc__ = view.__doc__
+            self.blueprint.add_url_rule(rule, view.__name__, endpoint, methods=[method])
+            return view
+
+        return wrap
+
+    @staticmethod
+    def handle(route: Route, view: View, wants: set[str], params: dict[str, Any]) -> Response:
+        """Validate, authorise, run (once per idempotency key) and render."""
+        kwargs: dict[str, Any] = {}
+        if route.path is not None:
+            try:
+                kwargs["path"] = route.path.model_validate(params)
+            except ValidationError as err:
+                raise invalid(err, params, "invalid_query") from None
+        who = authorise(route, params) if route.roles else None
+
+        def run() -> Response:
+            if route.body is not None:
+                data = json_body()
+                try:
+                    kwargs["body"] = route.body.model_validate(data)
+                except ValidationError as err:
+                    raise invalid(err, data) from None
+            if route.query is not None:
+                args = request.args.to_dict()
+                try:
+                    kwargs["query"] = route.query.model_validate(args)
+                except ValidationError as err:
+                    raise invalid(err, args, "invalid_query") from None
+            return render(view(**{k: v for k, v in kwargs.items() if k in wants}), route.status)
+
+        key = request.headers.get("Idempotency-Key")
+        if who is not None and key is not None and route.method == "POST":
+            return _idempotent(who, key, run)
+        return run()

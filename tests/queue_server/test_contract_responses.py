@@ -1,0 +1,212 @@
+"""Every route, driven with a real token of each role: each real answer (status and body)
+must be one the generated OpenAPI document declares, and match its schema.
+
+This is what keeps the document true: a field added to a response but not to its model,
+a status a route answers but does not declare, or a model that says more than the server
+sends, fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+
+from queue_server.app import create_app
+from queue_server.auth import create_token
+from queue_server.domain.clock import FakeClock
+from queue_server.domain.model import CounterState, EventKind, TicketStatus
+from queue_server.web.openapi import openapi_document
+from tests.conftest import auth, local, make_config
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    application = create_app(
+        make_config(tmp_path, test_hooks=True), clock=FakeClock(local(2026, 11, 26, 9, 0))
+    )
+    yield application
+    application.extensions["motcua"].db.dispose()
+
+
+class Checked:
+    """A test client that checks every answer against the app's own OpenAPI document."""
+
+    def __init__(self, app: Any) -> None:
+        self.client = app.test_client()
+        self.doc = self.client.get(f"{API}/openapi.json").get_json()
+        self.seen: set[tuple[str, str]] = set()
+        self.statuses: set[tuple[str, str, int]] = set()
+        self.ops = {
+            (method.upper(), path): op
+            for path, item in self.doc["paths"].items()
+            for method, op in item.items()
+        }
+
+    def op_for(self, method: str, url: str) -> tuple[str, dict[str, Any]]:
+        """The documented operation a concrete URL belongs to."""
+        parts = url.split("?")[0].split("/")
+        for (m, path), op in self.ops.items():
+            pattern = path.split("/")
+            if (
+                m == method
+                and len(pattern) == len(parts)
+                and all(
+                    p == q or (p.startswith("{") and q) for p, q in zip(pattern, parts, strict=True)
+                )
+            ):
+                return path, op
+        raise AssertionError(f"{method} {url} is not in the document")
+
+    def call(self, method: str, url: str, who: str | None = None, **kw: Any) -> Any:
+        headers = {**(auth(who) if who else {}), **kw.pop("headers", {})}
+        resp = self.client.open(f"{API}{url}", method=method, headers=headers, **kw)
+        path, op = self.op_for(method, f"{API}{url}")
+        status = str(resp.status_code)
+        assert status in op["responses"], (method, url, status, resp.get_data(as_text=True))
+        schema = op["responses"][status]["content"]["application/json"]["schema"]
+        body = resp.get_json()
+        validator = Draft202012Validator({**schema, "components": self.doc["components"]})
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        assert not errors, (method, url, status, [e.message for e in errors][:3], body)
+        self.seen.add((method, path))
+        self.statuses.add((method, path, resp.status_code))
+        return resp
+
+
+def test_the_document_is_valid_openapi_3_1(app):
+    doc = Checked(app).doc
+    assert doc["openapi"] == "3.1.0"
+    validate_spec(doc)  # raises on any violation of the OpenAPI 3.1 schema
+    validate_spec(openapi_document())
+
+
+def test_enums_are_the_domains_own(app):
+    schemas = Checked(app).doc["components"]["schemas"]
+    assert set(schemas["TicketStatus"]["enum"]) == {s.value for s in TicketStatus}
+    assert set(schemas["CounterState"]["enum"]) == {s.value for s in CounterState}
+    assert set(schemas["EventKind"]["enum"]) == {s.value for s in EventKind}
+
+
+def test_every_route_answers_as_documented_for_every_role(app):
+    ext = app.extensions["motcua"]
+
+    def tok(role: str, counter: int | None = None, site: str = "test") -> str:
+        return create_token(ext.db, ext.desk.clock, role=role, site=site, counter=counter)
+
+    kiosk, display, agent, admin = tok("kiosk"), tok("display"), tok("agent"), tok("admin")
+    clerk1, clerk3 = tok("clerk", 1), tok("clerk", 3)
+    c = Checked(app)
+    roles = (None, kiosk, display, clerk1, agent, admin)
+
+    # Reading, by everyone.
+    for who in roles:
+        c.call("GET", "/health", who)
+        c.call("GET", "/openapi.json", who)
+        c.call("GET", "/services", who)
+        c.call("GET", "/services?site=nowhere", who)
+        c.call("GET", "/queue", who)
+        c.call("GET", "/counters/1/waiting", who)
+        c.call("GET", "/counters/99/waiting", who)
+        for staff_only in ("/printers", "/devices", "/counters/1/stats"):
+            c.call("GET", staff_only, who)
+
+    # Issuing: kiosk and admin may, others may not; bad bodies are 400 with the field named.
+    issued = [c.call("POST", "/tickets", kiosk, json={"service": "HT", "print": True})]
+    issued += [c.call("POST", "/tickets", admin, json={"service": s}) for s in ("HT", "CT", "DD")]
+    issued.append(c.call("POST", "/tickets", kiosk, json={"service": "HT", "priority": True}))
+    assert all(r.status_code == 201 for r in issued)
+    for who in (None, display, clerk1, agent):
+        c.call("POST", "/tickets", who, json={"service": "HT"})
+    for bad in ({}, {"service": 1}, {"service": "HT", "x": 1}, {"service": "ZZ"}):
+        resp = c.call("POST", "/tickets", kiosk, json=bad)
+        assert resp.status_code in (400, 404)
+    c.call("POST", "/tickets", kiosk, data=b"{oops", content_type="application/json")
+    c.call("POST", "/tickets", kiosk, json={"service": "HT", "procedure": "nope"})
+    c.call("POST", "/tickets", kiosk, json={"service": "KD"})  # capped and open on Thursday
+    ids = [r.get_json()["ticket"]["id"] for r in issued]
+    for who in roles:
+        c.call("GET", f"/tickets/{ids[0]}", who)
+        c.call("GET", f"/tickets/{ids[0]}/events", who)
+    c.call("GET", "/tickets/nope", None)
+    c.call("GET", "/tickets/nope/events", None)
+    c.call("POST", f"/tickets/{ids[0]}/print", kiosk, json={})
+    c.call("POST", f"/tickets/{ids[0]}/print", clerk1, json={})
+    c.call("POST", "/tickets/nope/print", admin, json={})
+
+    # A counter's day, by its clerk; other counters' clerks and kiosks are refused.
+    for action in ("call-next", "recall", "start", "complete", "call-next", "no-show"):
+        c.call("POST", f"/counters/1/{action}", clerk1, json={})
+        c.call("POST", f"/counters/1/{action}", clerk3, json={})
+        c.call("POST", f"/counters/1/{action}", kiosk, json={})
+    c.call("POST", "/counters/1/complete", clerk1, json={})  # nothing current: 409
+    c.call(
+        "POST",
+        "/counters/1/call",
+        clerk1,
+        json={"ticket": issued[2].get_json()["ticket"]["number"]},
+    )
+    c.call("POST", "/counters/1/call", clerk1, json={})
+    c.call("POST", "/counters/1/transfer", clerk1, json={"service": "DD"})
+    c.call("POST", "/counters/1/transfer", clerk1, json={"service": "ZZ"})
+    c.call("POST", "/counters/3/call-next", agent, json={})
+    c.call("POST", "/counters/3/start", agent, json={})
+    c.call("POST", "/counters/3/complete", agent, json={})
+    c.call("POST", "/counters/3/rating", agent, json={"score": 3})
+    c.call("POST", "/counters/3/rating", agent, json={"score": 9})
+    c.call("POST", "/counters/3/rating", agent, json={"score": "3"})
+    c.call("POST", "/counters/99/call-next", admin, json={})
+    c.call("POST", "/counters/1/call-next?site=nowhere", admin, json={})
+    for action in ("pause", "resume", "close", "resume"):
+        c.call("POST", f"/counters/2/{action}", admin, json={})
+    c.call("POST", "/counters/2/pause", admin, json={})
+    c.call("POST", "/counters/2/call-next", admin, json={})  # paused: 409
+    c.call("GET", "/counters/1/stats", clerk1)
+    c.call("GET", "/counters/1/waiting", clerk1)
+
+    # Corrections by ticket id.
+    no_show = c.call("POST", "/counters/1/call-next", clerk1, json={})
+    c.call("POST", "/counters/1/no-show", clerk1, json={"requeue": False})
+    tid = no_show.get_json()["ticket"]["id"]
+    c.call("POST", f"/tickets/{tid}/return", clerk1, json={})
+    c.call("POST", f"/tickets/{tid}/return", clerk1, json={})  # already waiting: 409
+    c.call("POST", f"/tickets/{tid}/cancel", admin, json={})
+    c.call("POST", f"/tickets/{tid}/cancel", kiosk, json={})
+    c.call("POST", "/tickets/nope/cancel", admin, json={})
+
+    # Devices: the agent reports, staff read.
+    report = {"name": "PC quầy", "devices": [{"id": "k1", "kind": "keypad", "state": "ok",
+                                               "counter": 1, "counts": {"frames": 3}}]}  # fmt: skip
+    c.call("POST", "/agent/health", agent, json=report)
+    c.call("POST", "/agent/health", agent, json={"devices": [{"id": "k1", "state": "on fire"}]})
+    c.call("POST", "/agent/health", clerk1, json=report)
+    c.call("GET", "/devices", admin)
+
+    # Idempotent replays answer the first answer.
+    key = {"Idempotency-Key": "press-1"}
+    first = c.call("POST", "/counters/1/call-next", clerk1, json={}, headers=key)
+    again = c.call("POST", "/counters/1/call-next", clerk1, json={}, headers=key)
+    assert again.get_data() == first.get_data()
+
+    # Test hooks (this app has them on).
+    c.call("POST", "/_test/printer-fault", None, json={"fault": "paper_out"})
+    c.call("POST", "/tickets", kiosk, json={"service": "CT", "print": True})
+    c.call("POST", "/_test/printer-fault", None, json={})
+    c.call("POST", "/_test/drop-next-event", None)
+    c.call("POST", "/_test/disconnect-displays", None)
+
+    missing = set(c.ops) - c.seen
+    assert not missing, f"routes never exercised: {sorted(missing)}"
+    # The drive reached the interesting answers, not only refusals.
+    for expected in (("POST", "/api/v1/tickets", 201), ("POST", "/api/v1/tickets", 400),
+                     ("POST", "/api/v1/tickets", 401), ("POST", "/api/v1/tickets", 403),
+                     ("POST", "/api/v1/counters/{number}/call-next", 200),
+                     ("POST", "/api/v1/counters/{number}/complete", 409),
+                     ("POST", "/api/v1/counters/{number}/call-next", 404)):  # fmt: skip
+        assert expected in c.statuses, expected
