@@ -17,6 +17,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from queue_server.contract.messages import render
+
 bp = Blueprint(
     "displays",
     __name__,
@@ -106,6 +108,15 @@ def _demo_devices() -> DemoDevices | None:
     return devices
 
 
+def _demo_lock() -> tuple[str, str] | None:
+    """Why the demo's keypads are locked (Vietnamese, English), or None when they are open:
+    on a loopback-bound server, or one marked `public_demo` (anyone reaching it presses)."""
+    server = current_app.extensions["motcua"].config.server
+    if server.loopback or server.public_demo:
+        return None
+    return render("demo_locked", host=server.host)
+
+
 @bp.get("/demo/devices")
 def demo_devices() -> ResponseReturnValue:
     """Demo mode: a virtual keypad and the virtual LED board of every counter."""
@@ -113,7 +124,7 @@ def demo_devices() -> ResponseReturnValue:
     ext = current_app.extensions["motcua"]
     return render_template(
         "demo_devices.html", site=ext.config.default_site, keys=ext.demo_keys,
-        running=devices is not None, lang=_lang(),
+        running=devices is not None, locked=_demo_lock(), lang=_lang(),
     )  # fmt: skip
 
 
@@ -130,6 +141,9 @@ def demo_devices_state() -> ResponseReturnValue:
 def demo_devices_press(counter: int) -> ResponseReturnValue:
     """Press a key on a virtual keypad: body {"key": "NEXT"}; the frame goes out on its line."""
     devices = _demo_devices()
+    locked = _demo_lock()
+    if locked is not None:
+        return jsonify({"error": "demo_locked", "message": locked[0], "message_en": locked[1]}), 403
     body = request.get_json(silent=True)  # JSON only: a cross-site form cannot press keys
     name = body.get("key") if isinstance(body, dict) else None
     keys = {k.value: k for k, _, _ in current_app.extensions["motcua"].demo_keys}
@@ -185,7 +199,7 @@ def ticket_slip(ticket_id: str) -> ResponseReturnValue:
     ext = current_app.extensions["motcua"]
     view = ext.desk.get(ticket_id)
     site = ext.desk.site(view.ticket.site)
-    base = ext.config.server.public_url or request.url_root
+    base = ext.config.server.status_base(request.host, request.url_root)
     slip = ext.printing.slip(view, site, base, request.args.get("procedure"))
     out = io.BytesIO()
     qrcode.make(slip.status_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(out)

@@ -102,6 +102,10 @@ class Agent:
             reconnection_delay_max=5,
             randomization_factor=0.3,
             handle_sigint=False,
+            # Not a browser: send no Origin, like any other non-browser client. The server's
+            # origin check is for pages; it would refuse an agent reaching the server through
+            # a NAT or proxy address that is not the server's own.
+            websocket_extra_options={"suppress_origin": True},
         )
         self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)

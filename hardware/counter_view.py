@@ -2,7 +2,8 @@
 
 Pure state, no I/O: the agent feeds it the SNAPSHOT and the events it receives (their names
 and the LEAVING set come from queue_server.contract.events) and drives the LED boards of the
-counters it reports as changed. python-socketio runs each incoming
+counters it reports as changed. /display carries no ticket ids: a ticket is known by its
+printed number, unique per site and day. python-socketio runs each incoming
 message in its own thread, so events can arrive out of order: they are held until the
 missing seq arrives, and a gap that stays open (or a new epoch) asks for a resync.
 """
@@ -24,7 +25,6 @@ class CounterView:
     """One counter as its board needs it."""
 
     state: str | None = None
-    ticket_id: str | None = None
     number: str | None = None
 
     @property
@@ -64,9 +64,7 @@ class CounterMirror:
             self.counters = {}
             for c in snap.get("counters") or []:
                 ticket = c.get("ticket") or {}
-                self.counters[int(c["number"])] = CounterView(
-                    c.get("state"), ticket.get("id"), ticket.get("number")
-                )
+                self.counters[int(c["number"])] = CounterView(c.get("state"), ticket.get("number"))
             self._pending = {
                 s: p for s, p in self._pending.items() if p[0] == self.epoch and s > self.seq
             }
@@ -121,15 +119,15 @@ class CounterMirror:
         counter = payload.get("counter") or {}
         if name == Event.CALLED and "number" in counter:
             view = self.counters.setdefault(int(counter["number"]), CounterView("open"))
-            view.ticket_id, view.number = ticket.get("id"), ticket.get("number")
+            view.number = ticket.get("number")
             return {int(counter["number"])}
         if name == Event.COUNTER_STATE and "number" in counter:
             view = self.counters.setdefault(int(counter["number"]), CounterView())
             view.state = counter.get("state")
             return {int(counter["number"])}
-        if name in LEAVING and ticket.get("id"):
-            gone = {n for n, v in self.counters.items() if v.ticket_id == ticket["id"]}
+        if name in LEAVING and ticket.get("number"):
+            gone = {n for n, v in self.counters.items() if v.number == ticket["number"]}
             for n in gone:
-                self.counters[n].ticket_id = self.counters[n].number = None
+                self.counters[n].number = None
             return gone
         return set()

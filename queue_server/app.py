@@ -23,11 +23,11 @@ from .desk import QueueDesk
 from .domain.clock import Clock, SystemClock
 from .events import EventBus, LocalSequencer, RedisSequencer, Sequencer
 from .idempotency import IdempotencyStore
-from .printing import KioskPrinting
+from .printing import KioskPrinting, listening_url
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, contract_js, errors, pages, testhooks
+from .web import api, contract_js, errors, pages, security, testhooks
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def create_app(
         app,
         async_mode=server.async_mode,
         message_queue=server.redis_url,
-        cors_allowed_origins=[],  # same origin only
+        cors_allowed_origins=security.origin_check(server),  # [] would turn the check off
     )
     if sequencer is None:
         sequencer = _sequencer(server.redis_url)
@@ -112,7 +112,10 @@ def create_app(
         broadcaster.start_heartbeat()
 
     if printing is None:
-        printing = KioskPrinting(config.sites, Path(server.data_dir), desk.clock)
+        printing = KioskPrinting(
+            config.sites, Path(server.data_dir), desk.clock,
+            link_base=listening_url(server.host, server.port),
+        )  # fmt: skip
     threading.Thread(target=printing.warm_up, name="slip-warm-up", daemon=True).start()
     limiter = RateLimiter(per_minute=config.default_site.kiosk_rate_per_minute)
 
@@ -121,6 +124,7 @@ def create_app(
         IdempotencyStore(db, desk.clock.now), AgentRegistry(desk.clock.now), demo_devices,
     )  # fmt: skip
     errors.register(app)
+    security.register(app)
     app.register_blueprint(api.bp)
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)

@@ -1,4 +1,4 @@
-"""The `motcua` command line: run, token create, config check."""
+"""The `motcua` command line: run, token create|list|revoke, voice build, agent, config check."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +40,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["kiosk", "display", "clerk", "agent", "admin"]
     )
     create.add_argument("--counter", type=int, help="counter number (clerk tokens)")
+    create.add_argument(
+        "--counters",
+        help="agent tokens: the counters its devices serve, e.g. 1,2,3 or 1-6 "
+        "(default: every counter of its site)",
+    )
     create.add_argument("--name", default="", help="who or what holds it")
     create.add_argument("--site", help="site code (default: the first site)")
+    create.add_argument(
+        "--all-sites", action="store_true", help="admin tokens: for every site, not one"
+    )
+    create.add_argument(
+        "--expires", help="expiry: 30d, 12h, 45m, or a date 2027-01-31 (its 00:00 at the site)"
+    )
     _common(create)
+    listing = tsub.add_parser(
+        "list", help="list tokens: id, role, site, counters, name, dates (never the token)"
+    )
+    listing.add_argument("--site", help="only this site's tokens (and all-sites ones)")
+    _common(listing)
+    revoke = tsub.add_parser(
+        "revoke", help="revoke a token by id; refused on its very next request"
+    )
+    revoke.add_argument("id", type=int, help="the token's id (motcua token list)")
+    _common(revoke)
 
     voice = sub.add_parser("voice", help="voice announcements")
     vsub = voice.add_subparsers(dest="voice_command", required=True)
@@ -87,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "token":
-            return _token_create(args)
+            return TOKEN_COMMANDS[args.token_command](args)
         if args.command == "voice":
             return _voice_build(args)
         if args.command == "agent":
@@ -131,7 +154,8 @@ def _load(args: argparse.Namespace, **overrides: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from .app import create_app
-    from .demo import demo_links
+    from .contract.messages import render
+    from .demo import demo_links, safety_notes
     from .demo_devices import DemoDevices
 
     config = _load(args, host=args.host, port=args.port)
@@ -145,6 +169,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  chế độ / async mode: {server.async_mode}")
     for label, url in demo_links(ext, base):
         print(f"  {label}: {url}")
+    for vi, en in safety_notes(ext):
+        print(f"  ! {vi}\n    {en}")
+    if not server.public_url:
+        logging.getLogger(__name__).warning(
+            "%s", render("cli.no_public_url", url=ext.printing.link_base)[1]
+        )
     sys.stdout.flush()
     options: dict[str, Any] = {}
     if server.async_mode == "threading":
@@ -171,11 +201,11 @@ def _run(args: argparse.Namespace) -> int:
 def _start_demo_devices(ext: Any, devices: DemoDevices) -> None:
     """Start the demo's simulated keypads and LED boards with their agent (threads of this
     process); the agent connects once the server listens."""
-    from .demo import demo_tokens
     from .demo_devices import server_url
 
     try:
-        devices.start(server_url(ext.config), demo_tokens(ext)["agent"])
+        token = devices.agent_token(ext.db, ext.desk.clock, ext.config.default_site.code)
+        devices.start(server_url(ext.config), token)
     except Exception as err:  # the demo runs without them
         devices.error = str(err) or type(err).__name__
         logging.getLogger(__name__).warning("simulated devices not started: %s", err)
@@ -199,34 +229,147 @@ def _safe_url(url: str) -> str:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from .auth import create_token
+    from .auth import ALL_SITES, create_token
     from .domain.clock import SystemClock
-    from .storage.database import Database
 
     config = _load(args)
     site = config.site(args.site)
     if site is None:
-        print(f"motcua: unknown site {args.site!r}", file=sys.stderr)
-        return 2
+        return _fail(f"unknown site {args.site!r}")
     if args.role == "clerk":
         if args.counter is None:
-            print("motcua: a clerk token needs --counter N", file=sys.stderr)
-            return 2
+            return _fail("a clerk token needs --counter N")
         if args.counter not in site.counters_by_number:
-            print(f"motcua: site {site.code} has no counter {args.counter}", file=sys.stderr)
-            return 2
-    Path(config.server.data_dir).mkdir(parents=True, exist_ok=True)
-    db = Database(config.server.resolved_database_url)
-    db.migrate()
+            return _fail(f"site {site.code} has no counter {args.counter}")
+    counters = None
+    if args.counters is not None:
+        if args.role != "agent":
+            return _fail("--counters is for agent tokens (a clerk token takes --counter N)")
+        try:
+            counters = _counter_list(args.counters)
+        except ValueError:
+            return _fail(f"--counters {args.counters!r}: give numbers and ranges, e.g. 1,2,5-8")
+        unknown = sorted(set(counters) - set(site.counters_by_number))
+        if unknown:
+            return _fail(f"site {site.code} has no counter {', '.join(map(str, unknown))}")
+    if args.all_sites and args.role != "admin":
+        return _fail("--all-sites is for admin tokens")
+    clock = SystemClock()
+    try:
+        expires = _expiry(args.expires, clock.now(), site.tz) if args.expires else None
+    except ValueError:
+        return _fail(f"--expires {args.expires!r}: give 30d, 12h, 45m or a date 2027-01-31")
+    if expires is not None and expires <= clock.now():
+        return _fail(f"--expires {args.expires!r} is already past")
+    code = ALL_SITES if args.all_sites else site.code
+    db = _database(config)
     token = create_token(
-        db, SystemClock(), role=args.role, site=site.code, counter=args.counter, name=args.name
-    )
+        db, clock, role=args.role, site=code, counter=args.counter, name=args.name,
+        counters=counters, expires_at=expires,
+    )  # fmt: skip
     db.dispose()
     print(
-        f"role={args.role} site={site.code}" + (f" counter={args.counter}" if args.counter else "")
+        f"role={args.role} site={'all' if args.all_sites else site.code}"
+        + (f" counter={args.counter}" if args.counter else "")
+        + (f" counters={_ranges(counters)}" if counters else "")
+        + (f" expires={expires.astimezone(site.tz).isoformat()}" if expires else "")
     )
     print(token)
     return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from .auth import ALL_SITES, list_tokens
+
+    config = _load(args)
+    if args.site is not None and config.site(args.site) is None:
+        return _fail(f"unknown site {args.site!r}")
+    db = _database(config)
+    rows = list_tokens(db, args.site)
+    db.dispose()
+    tz = config.default_site.tz
+
+    def when(moment: Any) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    table = [("id", "role", "site", "counter(s)", "name", "created", "expires", "revoked")]
+    for r in rows:
+        scope = str(r.counter) if r.counter is not None else "-"
+        if r.role == "agent":
+            scope = _ranges(int(c) for c in r.counters.split(",")) if r.counters else "all"
+        site = "all" if r.site == ALL_SITES else r.site
+        table.append((str(r.id), r.role, site, scope, r.name or "-", when(r.created_at),
+                      when(r.expires_at), when(r.revoked_at)))  # fmt: skip
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from .auth import revoke_token
+    from .domain.clock import SystemClock
+
+    config = _load(args)
+    db = _database(config)
+    revoked = revoke_token(db, SystemClock(), args.id)
+    db.dispose()
+    if revoked is None:
+        print(f"motcua: no token with id {args.id} (see motcua token list)", file=sys.stderr)
+        return 1
+    at = revoked.astimezone(config.default_site.tz).isoformat(timespec="seconds")
+    print(f"token {args.id} revoked at {at}: refused from its next request on")
+    return 0
+
+
+TOKEN_COMMANDS = {"create": _token_create, "list": _token_list, "revoke": _token_revoke}
+
+
+def _fail(message: str) -> int:
+    print(f"motcua: {message}", file=sys.stderr)
+    return 2
+
+
+def _database(config: Any) -> Any:
+    """The centre's database, migrated."""
+    from .storage.database import Database
+
+    Path(config.server.data_dir).mkdir(parents=True, exist_ok=True)
+    db = Database(config.server.resolved_database_url)
+    db.migrate()
+    return db
+
+
+def _counter_list(text: str) -> list[int]:
+    """1,2,5-8 as [1, 2, 5, 6, 7, 8]; ValueError for anything else."""
+    out: set[int] = set()
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        low, high = int(first), int(last) if dash else int(first)
+        if low < 1 or high < low or high - low > 999:
+            raise ValueError(part)
+        out.update(range(low, high + 1))
+    return sorted(out)
+
+
+def _ranges(numbers: Iterable[int]) -> str:
+    """[1, 2, 3, 5] as 1-3,5."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ",".join(map(str, r)) for r in runs)
+
+
+def _expiry(text: str, now: datetime, tz: Any) -> datetime:
+    """30d, 12h, 45m after now, or 00:00 of a date (2027-01-31) at the site; ValueError."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    text = text.strip()
+    if text[-1:] in units and text[:-1].isdigit():
+        return now + timedelta(**{units[text[-1]]: int(text[:-1])})
+    return datetime.combine(date.fromisoformat(text), time(0), tzinfo=tz).astimezone(UTC)
 
 
 def _voice_build(args: argparse.Namespace) -> int:

@@ -10,15 +10,18 @@ turns the first problem into a ConfigError naming the file, the key and the prob
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
+from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 
 from hardware.tomlschema import WORDS, Reword, Table, explain, first_error, problem
 
@@ -58,6 +61,49 @@ def _setting(default: Any, env: str, help: str, unset: str | None = None) -> Any
 
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
+
+
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+HOST_RE = re.compile(r"^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$")
+ORIGIN_RE = re.compile(r"^https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$")
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _split_host(host: str) -> tuple[str, int | None]:
+    """(name, port) of `HOST[:PORT]`, lower case; ("", None) for something else."""
+    try:
+        parts = urlsplit(f"//{host.strip()}")
+        return (parts.hostname or ""), parts.port
+    except ValueError:
+        return "", None
+
+
+def _names(pattern: re.Pattern[str], what: str) -> Any:
+    """AfterValidator: every item, lower case and without a trailing slash, matches pattern."""
+
+    def validate(values: list[str]) -> list[str]:
+        cleaned = [v.strip().lower().rstrip("/") for v in values]
+        for i, value in enumerate(cleaned):
+            if not pattern.match(value):
+                raise problem(f"{values[i]!r} is not {what}", i)
+        return cleaned
+
+    return AfterValidator(validate)
+
+
+HostList = Annotated[
+    list[str],
+    Reword("must be a list of strings", deep=True),
+    _names(HOST_RE, "HOST or HOST:PORT"),
+]
+OriginList = Annotated[
+    list[str],
+    Reword("must be a list of strings", deep=True),
+    _names(ORIGIN_RE, "an origin like https://HOST or http://HOST:PORT"),
+]
 
 
 class ServerSettings(Table):
@@ -104,8 +150,22 @@ class ServerSettings(Table):
     public_url: str | None = _setting(
         None,
         "MOTCUA_PUBLIC_URL",
-        "Base URL of ticket status links (QR codes), e.g. `http://10.0.0.2:5000/`.",
-        "the request's host",
+        "Base URL of ticket status links (QR codes), e.g. `http://10.0.0.2:5000/`; its origin "
+        "may open Socket.IO connections.",
+        "links relative on screens, the listening address on slips",
+    )
+    trusted_hosts: HostList = _setting(
+        [],
+        "MOTCUA_TRUSTED_HOSTS",
+        "More names of this server (`HOST` or `HOST:PORT`, comma-separated in the environment) "
+        "whose requests get absolute status links and whose pages may open Socket.IO "
+        "connections; the listening address is always trusted.",
+    )
+    allowed_origins: OriginList = _setting(
+        [],
+        "MOTCUA_ALLOWED_ORIGINS",
+        "More origins (`https://HOST[:PORT]`, comma-separated in the environment) whose pages "
+        "may open Socket.IO connections, e.g. a reverse proxy's.",
     )
     voice: bool = _setting(
         True,
@@ -124,11 +184,58 @@ class ServerSettings(Table):
         "Demo mode only (`motcua run` without `--config`): simulated keypads and LED boards "
         "on ptys, driven by the device agent, pressed at `/demo/devices`.",
     )
+    public_demo: bool = _setting(
+        False,
+        "MOTCUA_PUBLIC_DEMO",
+        "Demo mode only: let anyone reaching a server that listens beyond loopback press the "
+        "simulated keypads (call tickets without signing in); false: only a loopback demo does.",
+    )
     test_hooks: bool = _setting(
         False,
         "MOTCUA_TEST_HOOKS",
         "Test-only hooks (dropping an event on purpose); never in production.",
     )
+
+    @property
+    def wildcard(self) -> bool:
+        """Whether the server listens on every address of the machine (0.0.0.0 or ::)."""
+        return self.host in WILDCARD_HOSTS
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the server listens on a loopback address only (reachable from this machine)."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def listen_hosts(self) -> tuple[str, ...]:
+        """`HOST:PORT` of the listening address as browsers write it (none for a wildcard)."""
+        if self.wildcard:
+            return ()
+        names = ("127.0.0.1", "localhost", "::1") if self.loopback else (self.host,)
+        return tuple(f"{_bracketed(n)}:{self.port}" for n in dict.fromkeys((self.host, *names)))
+
+    def trusts_host(self, host: str) -> bool:
+        """Whether a Host header (or an origin's host) names this server: the listening
+        address or one of `trusted_hosts` (an entry without a port matches any port)."""
+        name, port = _split_host(host)
+        for entry in (*self.listen_hosts, *self.trusted_hosts):
+            trusted, trusted_port = _split_host(entry)
+            if name == trusted and trusted_port in (None, port):
+                return True
+        return False
+
+    def status_base(self, host: str, root: str) -> str:
+        """Where status links of a request with this Host and URL root point: `public_url`,
+        else the root when the host is trusted, else "" (links stay relative): a forged
+        Host header must never end up in a link or a QR code."""
+        if self.public_url:
+            return self.public_url
+        return root if self.trusts_host(host) else ""
 
     @property
     def resolved_database_url(self) -> str:
@@ -166,6 +273,8 @@ class Setting:
             if text.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError(f"{text!r} is not one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
             return text.strip().lower() in TRUE_WORDS
+        if get_origin(self.kind) is list:
+            return [item.strip() for item in text.split(",") if item.strip()]
         return int(text) if self.kind is int else text
 
 

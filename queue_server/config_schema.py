@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import fields
 from datetime import date, time
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, cast, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,22 @@ DEFAULT_END = 999  # without `digits` or `end`: 1 ... 999
 
 Code = Annotated[str, rule(CODE_RE.match, "use 1-16 letters, digits, '-' or '_'")]
 Text = Annotated[str, AfterValidator(str.strip)]
+
+
+def _pictograms() -> tuple[str, ...]:
+    """The kiosk's pictograms: the `ic-NAME` symbols of its icons partial, declared there once."""
+    partial = resources.files("displays").joinpath("templates/partials/icons.html")
+    return tuple(re.findall(r'<symbol id="ic-([a-z0-9-]+)"', partial.read_text("utf-8")))
+
+
+PICTOGRAMS = _pictograms()
+
+
+def _known_pictogram(name: str) -> str:
+    """An icon is one of the kiosk's pictograms (or none): never markup for the page."""
+    if name and name not in PICTOGRAMS:
+        raise problem(f"unknown pictogram {name!r} (known: {', '.join(PICTOGRAMS)})")
+    return name
 
 
 def _known_zone(name: str) -> str:
@@ -195,7 +212,11 @@ class ServiceTable(Table):
         description="This field's own opening hours, like `[sites.hours]`.",
         json_schema_extra={**HOURS_TYPE, "unset": "the site's hours"},
     )
-    icon: str = Field("", description="Icon name the kiosk shows (`family`, `stamp`, `land`).")
+    icon: Annotated[str, AfterValidator(_known_pictogram)] = Field(
+        "",
+        description=f"The kiosk button's pictogram: {', '.join(f'`{p}`' for p in PICTOGRAMS)}.",
+        json_schema_extra={"unset": "`doc`"},
+    )
     procedures: Annotated[list[ProcedureTable], Reword("must be an array of tables")] = Field(
         default_factory=list, description="Common procedures and their documents, at the kiosk."
     )

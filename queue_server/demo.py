@@ -92,3 +92,22 @@ def demo_links(ext: Any, base: str) -> list[tuple[str, str]]:
         )
     )
     return links
+
+
+def safety_notes(ext: Any) -> list[tuple[str, str]]:
+    """What `motcua run` says about who can do what (Vietnamese, English): the demo's
+    anonymous keypads, and slips' QR codes without a public_url."""
+    from .contract.messages import render
+
+    server = ext.config.server
+    notes = []
+    if ext.config.demo and ext.demo_devices is not None:  # keypads only when they run
+        if server.loopback:
+            notes.append(render("cli.demo_local"))
+        elif server.public_demo:
+            notes.append(render("cli.demo_public", url=ext.printing.link_base))
+        else:
+            notes.append(render("cli.demo_locked", host=server.host))
+    if not server.public_url:  # every site's slips carry a QR code of the status link
+        notes.append(render("cli.no_public_url", url=ext.printing.link_base))
+    return notes

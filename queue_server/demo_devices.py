@@ -21,6 +21,8 @@ from hardware.sim import PtyPort, SimPort, SimulatedKeypad, SimulatedLed, TcpPor
 
 if TYPE_CHECKING:
     from .config import Config
+    from .domain.clock import Clock
+    from .storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,26 @@ class DemoDevices:
             for c in self.counters:
                 lines.append(f'[[{section}]]\nport = "{port.url}"\naddress = {c}\ncounter = {c}\n')
         return "\n".join(lines)
+
+    def agent_token(self, db: Database, clock: Clock, site: str) -> str:
+        """The demo agent's token, for exactly these counters of `site`; kept in the lines'
+        folder so a restart reuses it."""
+        from .auth import create_token, verify_token
+
+        path = self.directory / "agent-token"
+        try:
+            token = path.read_text("utf-8").strip()
+        except OSError:
+            token = ""
+        found = verify_token(db, token) if token else None
+        if found is None or found.site != site or found.counters != frozenset(self.counters):
+            token = create_token(
+                db, clock, role="agent", site=site, counters=self.counters, name="demo agent"
+            )
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(token, "utf-8")
+            path.chmod(0o600)
+        return token
 
     def start(self, server_url: str, token: str) -> None:
         """Plug the lines in, then start the agent once the server answers (in a thread)."""

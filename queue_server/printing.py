@@ -6,7 +6,9 @@ and can print again; staff see the printer's last state at /api/v1/printers.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +29,28 @@ log = logging.getLogger(__name__)
 
 BROWSER = "browser"
 """Printer setting for an ordinary (non-ESC/POS) printer: the kiosk prints an HTML slip."""
+DEFAULT_LINK_BASE = "http://127.0.0.1:5000"
+"""The slips' link base when none is given: the default listening address."""
+
+
+def primary_ipv4() -> str:
+    """This machine's primary non-loopback IPv4 address (the one its default route uses),
+    or 127.0.0.1 when it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a UDP connect sends no packet
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+    return "127.0.0.1" if ipaddress.ip_address(address).is_loopback else address
+
+
+def listening_url(host: str, port: int) -> str:
+    """`http://HOST:PORT` of the listening address; for 0.0.0.0 or ::, the machine's primary
+    IPv4 address (what a phone on the centre's network can reach)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = primary_ipv4()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 @dataclass
@@ -47,8 +71,15 @@ class PrinterState:
 class KioskPrinting:
     """One printer per site (from its `printer` setting), one job at a time per printer."""
 
-    def __init__(self, sites: tuple[Site, ...], data_dir: Path, clock: Clock) -> None:
+    def __init__(
+        self,
+        sites: tuple[Site, ...],
+        data_dir: Path,
+        clock: Clock,
+        link_base: str = DEFAULT_LINK_BASE,
+    ) -> None:
         self.clock = clock
+        self.link_base = link_base  # for slips of requests whose own host is not trusted
         self._printers: dict[str, TicketPrinter] = {}
         self._locks: dict[str, threading.Lock] = {}
         self.states: dict[str, PrinterState] = {}
@@ -79,7 +110,10 @@ class KioskPrinting:
     def slip(
         self, view: TicketView, site: Site, base_url: str, procedure: str | None
     ) -> TicketSlip:
-        """The slip for a ticket; `procedure` adds that procedure's documents as a checklist."""
+        """The slip for a ticket; `procedure` adds that procedure's documents as a checklist.
+
+        The QR code links to `base_url` when it is absolute (public_url or a trusted host),
+        else to `link_base`: a phone cannot follow a relative link, nor a forged Host."""
         ticket = view.ticket
         service = site.services_by_code[ticket.service]
         documents: tuple[str, ...] = ()
@@ -96,7 +130,7 @@ class KioskPrinting:
             ahead=view.ahead,
             issued_at=issued,
             session=session_name_at(issued.time()),
-            status_url=f"{base_url.rstrip('/')}/t/{ticket.id}",
+            status_url=f"{_absolute(base_url) or self.link_base.rstrip('/')}/t/{ticket.id}",
             priority=ticket.priority,
             documents=documents,
         )
@@ -150,6 +184,11 @@ def _unknown_procedure(service: Service, procedure: str) -> NotFound:
     return NotFound(
         "unknown_procedure", service=Message(service.name, service.code), procedure=procedure
     )
+
+
+def _absolute(base_url: str) -> str:
+    """The base without its trailing slash when it is an absolute http(s) URL, else ""."""
+    return base_url.rstrip("/") if base_url.startswith(("http://", "https://")) else ""
 
 
 def _redact(url: str) -> str:

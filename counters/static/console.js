@@ -1,6 +1,6 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, el, rememberToken, translator } from "/static/displays/js/live.js";
+import { LiveQueue, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
 
 // The console's own texts; connection, priority, counter states and statuses are shared labels.
 const T = {
@@ -162,7 +162,7 @@ function refreshWaiting() {
       const data = await api("GET", `/counters/${number}/waiting?site=${encodeURIComponent(site)}`);
       $("waiting-count").textContent = data.tickets.length;
       $("waiting-list").replaceChildren(...data.tickets.slice(0, 40).map((tk) =>
-        el("li", { dataset: { ticket: tk.id } },
+        el("li", { dataset: { ticket: tk.number } },
           el("span", { class: "wnum" }, tk.number),
           tk.priority ? el("span", { class: "wprio" }, `★ ${t("priority")}`) : el("span", {}),
           el("span", { class: "wsvc" }, tk.service_name))));
@@ -289,7 +289,7 @@ function onEvent(name, p) {
   if (!c) return;
   if (name === EVENTS.COUNTER_STATE && p.counter.number === number) c.state = p.counter.state;
   else if (name === EVENTS.CALLED && p.ticket.counter === number) c.ticket = p.ticket;
-  else if (p.ticket && c.ticket && c.ticket.id === p.ticket.id) {
+  else if (sameTicket(c.ticket, p.ticket)) {
     c.ticket = ["called", "serving"].includes(p.ticket.status) ? p.ticket : null;
   }
   render();

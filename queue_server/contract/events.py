@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import Announcement, CounterRef, CounterStateRef, Snapshot, Ticket
+from .models import Announcement, CounterRef, CounterStateRef, PublicTicket, Snapshot
 
 NAMESPACE = "/display"
-"""Open to anyone: what the lobby TV shows."""
+"""Open to anyone: what the lobby TV shows (tickets in their public shape, without ids)."""
 
 
 class Event(StrEnum):
@@ -57,14 +57,14 @@ class Payload(BaseModel):
 
 
 class TicketIssued(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     waiting: Waiting
     epoch: Epoch
     seq: Seq
 
 
 class TicketCalled(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     counter: CounterRef
     announcement: Announcement
     recall: bool = Field(description="An announcement of a ticket already called.")
@@ -74,7 +74,7 @@ class TicketCalled(Payload):
 
 
 class TicketStarted(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     counter: CounterRef
     waiting: Waiting
     epoch: Epoch
@@ -82,7 +82,7 @@ class TicketStarted(Payload):
 
 
 class TicketCompleted(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     counter: CounterRef | None = Field(
         None, exclude_if=_absent, description="Absent when calling the next number completed it."
     )
@@ -92,7 +92,7 @@ class TicketCompleted(Payload):
 
 
 class TicketNoShow(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     counter: CounterRef
     waiting: Waiting
     epoch: Epoch
@@ -100,7 +100,7 @@ class TicketNoShow(Payload):
 
 
 class TicketTransferred(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     counter: CounterRef
     from_: str = Field(alias="from", description="The service it was in before.")
     waiting: Waiting
@@ -109,14 +109,14 @@ class TicketTransferred(Payload):
 
 
 class TicketReturned(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     waiting: Waiting
     epoch: Epoch
     seq: Seq
 
 
 class TicketCancelled(Payload):
-    ticket: Ticket
+    ticket: PublicTicket
     waiting: Waiting
     epoch: Epoch
     seq: Seq

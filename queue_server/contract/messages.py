@@ -128,6 +128,50 @@ MESSAGES: dict[str, Message] = {
         "Not allowed.",
         code="forbidden",
     ),
+    "token_expired": _error(
+        ErrorKind.UNAUTHORIZED,
+        "Mã truy cập đã hết hạn; xin cấp mã mới.",
+        "This token has expired; ask for a new one.",
+    ),
+    "token_revoked": _error(
+        ErrorKind.UNAUTHORIZED,
+        "Mã truy cập đã bị thu hồi.",
+        "This token has been revoked.",
+        code="unauthorized",
+    ),
+    # The scope of a token (web.routes.authorise): its site, its counter(s), its tickets.
+    "forbidden_site": _error(
+        ErrorKind.FORBIDDEN,
+        "Mã này của điểm {own} không được thao tác tại điểm {site}.",
+        "This token of site {own} may not act at site {site}.",
+        code="forbidden",
+    ),
+    "forbidden_counter": _error(
+        ErrorKind.FORBIDDEN,
+        "Mã này của quầy số {own} không được thao tác trên quầy số {counter}.",
+        "This token of counter {own} may not act on counter {counter}.",
+        code="forbidden",
+    ),
+    "forbidden_agent_counter": _error(
+        ErrorKind.FORBIDDEN,
+        "Mã thiết bị này không được cấp cho quầy số {counter} (chỉ quầy {own}).",
+        "This agent token is not for counter {counter} (only {own}).",
+        code="forbidden",
+    ),
+    "forbidden_ticket_counter": _error(
+        ErrorKind.FORBIDDEN,
+        "Mã này của quầy số {own} không được thao tác trên phiếu của quầy số {counter}.",
+        "This token of counter {own} may not act on a ticket of counter {counter}.",
+        code="forbidden",
+    ),
+    "forbidden_ticket_service": _error(
+        ErrorKind.FORBIDDEN,
+        "Mã này của quầy số {own} không được thao tác trên số {number}: "
+        "quầy không phục vụ lĩnh vực {service}.",
+        "This token of counter {own} may not act on ticket {number}: "
+        "the counter does not serve {service}.",
+        code="forbidden",
+    ),
     # -- the centre as configured -------------------------------------------------------
     "unknown_site": _error(_NOT_FOUND, "Không có điểm phục vụ {site!r}.", "No site {site!r}."),
     "unknown_service": _error(
@@ -232,6 +276,14 @@ MESSAGES: dict[str, Message] = {
         "Quầy số {counter} chưa phục vụ ai để đánh giá.",
         "Counter {counter} has served nobody to rate.",
     ),
+    "demo_locked": _error(
+        ErrorKind.FORBIDDEN,
+        "Bàn phím mô phỏng đang khóa: máy chủ nghe trên {host}, ai vào được mạng đều có thể "
+        "gọi số. Chạy với --host 127.0.0.1, hoặc đặt MOTCUA_PUBLIC_DEMO=1 để mở cho khách.",
+        "The simulated keypads are locked: the server listens on {host}, where anyone on the "
+        "network could call tickets. Run with --host 127.0.0.1, or set MOTCUA_PUBLIC_DEMO=1 "
+        "to open them to visitors.",
+    ),
     # -- printer results (PrintResult.message_vi/message_en; fault codes in hardware.printer)
     "printer.ok": Message("Đã in phiếu.", "Ticket printed."),
     "printer.browser": Message(
@@ -267,6 +319,30 @@ MESSAGES: dict[str, Message] = {
     ),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
+    "cli.demo_local": Message(
+        "Bản demo: chỉ máy này vào được; ai dùng máy này đều bấm được bàn phím mô phỏng ở "
+        "/demo/devices (gọi số, tạm dừng quầy) mà không cần đăng nhập.",
+        "Demo: only this computer can reach it; anyone using it can press the simulated "
+        "keypads at /demo/devices (call tickets, pause counters) without signing in.",
+    ),
+    "cli.demo_public": Message(
+        "Bản demo công khai: bất kỳ ai vào được {url} đều bấm được bàn phím mô phỏng "
+        "(gọi số, tạm dừng quầy) mà không cần đăng nhập.",
+        "Public demo: anyone who can reach {url} can press the simulated keypads "
+        "(call tickets, pause counters) without signing in.",
+    ),
+    "cli.demo_locked": Message(
+        "Bản demo: bàn phím mô phỏng bị khóa vì máy chủ nghe trên {host}; đặt "
+        "MOTCUA_PUBLIC_DEMO=1 để mở cho mọi người.",
+        "Demo: the simulated keypads are locked because the server listens on {host}; set "
+        "MOTCUA_PUBLIC_DEMO=1 to open them to everyone.",
+    ),
+    "cli.no_public_url": Message(
+        "Chưa đặt public_url: mã QR trên phiếu trỏ tới {url}, màn hình dùng liên kết tương đối. "
+        "Đặt MOTCUA_PUBLIC_URL nếu điện thoại của người dân không vào được địa chỉ này.",
+        "public_url is not set: QR codes on slips link to {url}, screens use relative links. "
+        "Set MOTCUA_PUBLIC_URL if citizens' phones cannot reach that address.",
+    ),
 }
 
 PAGE_LABEL_PREFIXES = ("label.", "status.", "counter_state.")

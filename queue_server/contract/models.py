@@ -209,10 +209,10 @@ class Error(Out):
     error: ErrorDetail
 
 
-class Ticket(Out):
-    """TICKET of the public contract, plus Vietnamese labels for screens."""
+class PublicTicket(Out):
+    """A ticket as anonymous readers get it (/display, /queue, waiting lists): TICKET without
+    `id` and `status_url`, since a ticket's id is the secret behind its status page."""
 
-    id: str = Field(description="Opaque and unguessable; the QR code links to it.")
     number: str = Field(examples=["A012", "1012"])
     service: str
     service_name: str
@@ -224,9 +224,16 @@ class Ticket(Out):
     called_at: str | None = Field(json_schema_extra={"format": "date-time"})
     counter: int | None
     counter_name: str | None
-    status_url: str
     site: str
     transferred_from: str | None = Field(description="The service it was issued for.")
+
+
+class Ticket(PublicTicket):
+    """TICKET of the public contract, plus Vietnamese labels for screens: for the holder of
+    its id and for staff."""
+
+    id: str = Field(description="Opaque and unguessable; the QR code links to it.")
+    status_url: str = Field(description="The ticket's status page (the QR code's link).")
 
 
 class CounterRef(Out):
@@ -249,7 +256,10 @@ class CounterNow(CounterStateRef):
     ticket: Ticket | None
 
 
-class SnapshotCounter(CounterNow):
+class SnapshotCounter(CounterStateRef):
+    """A counter as the lobby sees it: its state, the ticket it holds, its services."""
+
+    ticket: PublicTicket | None
     services: list[str]
 
 
@@ -283,7 +293,7 @@ class Snapshot(Out):
     counters: list[SnapshotCounter]
     waiting: dict[str, int] = Field(description="{service code: tickets waiting}.")
     services: list[ServiceRef]
-    recent: list[Ticket]
+    recent: list[PublicTicket]
 
 
 class PrintResult(Out):
@@ -316,7 +326,10 @@ class TicketAnswer(Out):
 
 
 class Waiting(Out):
-    tickets: list[Ticket]
+    tickets: list[Ticket] | list[PublicTicket] = Field(
+        description="Full tickets for the counter's clerk and the site's admins; the public "
+        "shape for anyone else."
+    )
 
 
 class Rating(Out):
@@ -362,7 +375,10 @@ class LogEntry(Out):
     kind: EventKind
     at: str = Field(json_schema_extra={"format": "date-time"})
     counter: int | None
-    actor: str
+    actor: str = Field(
+        description="Who acted: the counter's name for an action at a counter, else the role "
+        "(kiosk, admin, ...); never a token or a person."
+    )
     service: str
     detail: str
 

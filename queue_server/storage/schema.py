@@ -124,6 +124,9 @@ tokens = Table(
     Column("name", String(128), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # An agent's counters, "1,2,3" (NULL: every counter of its site); "*" in site: all sites.
+    Column("counters", String(200), nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
 )
 
 idempotency = Table(

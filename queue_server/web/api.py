@@ -7,6 +7,7 @@ validation and the OpenAPI document both come from that declaration.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -14,11 +15,11 @@ from pydantic import BaseModel
 
 from ..contract import models as m
 from ..desk import QueueDesk, TicketView
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
-from .routes import Api, View, forbidden, principal
-from .serialize import counter_now, service_info, view_out
+from .routes import Api, View, check_site, principal
+from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
 api = Api("api", __name__, url_prefix="/api/v1")
 bp = api.blueprint
@@ -39,19 +40,21 @@ def desk() -> QueueDesk:
 
 
 def base_url() -> str:
-    """Where status pages live: the configured public URL or this request's root."""
-    public = current_app.extensions["motcua"].config.server.public_url
-    return public or request.url_root
+    """Where status pages live: public_url, this request's root when its Host is trusted,
+    else "" (relative links; slips then use the listening address)."""
+    server = current_app.extensions["motcua"].config.server
+    return server.status_base(request.host, request.url_root)  # type: ignore[no-any-return]
 
 
 def site(query: m.SiteQuery | None = None) -> Site:
-    """The site a request acts on: ?site=, else the token's, else the default."""
+    """The site a request acts on: ?site=, else the token's, else the default (403 for a
+    site outside the token's scope; see web.routes)."""
     code = query.site if query is not None else None
-    if code is None and "principal" in g:
+    if code is None and "principal" in g and not g.principal.all_sites:
         code = g.principal.site
     chosen = desk().site(code)
-    if "principal" in g and g.principal.role != "admin" and g.principal.site != chosen.code:
-        raise forbidden(f"tại điểm {chosen.code}", f"at site {chosen.code}")
+    if "principal" in g:
+        check_site(g.principal, chosen.code)
     return chosen
 
 
@@ -148,11 +151,8 @@ def issue(body: m.IssueRequest, query: m.SiteQuery) -> m.Issued:
 )
 def print_ticket(path: m.TicketPath, body: m.PrintRequest) -> m.Issued:
     """Print a ticket's slip again (after a printer fault)"""
-    view = desk().get(path.ticket_id)
+    view = desk().get(path.ticket_id)  # of a site the caller may act at (routes.authorise)
     s = desk().site(view.ticket.site)
-    who = principal()
-    if who.site != s.code and who.role != "admin":
-        raise forbidden(f"tại điểm {s.code}", f"at site {s.code}")
     printed = current_app.extensions["motcua"].printing.print_ticket(
         view, s, base_url(), body.procedure
     )
@@ -161,8 +161,12 @@ def print_ticket(path: m.TicketPath, body: m.PrintRequest) -> m.Issued:
 
 @api.get("/printers", response=m.Printers, roles=STAFF)
 def printers() -> m.Printers:
-    """Kiosk printers: last result, fault, jobs, failures (for staff)"""
-    states = current_app.extensions["motcua"].printing.states.values()
+    """Kiosk printers: last result, fault, jobs, failures (for staff of their site)"""
+    who = principal()
+    states = [
+        st for st in current_app.extensions["motcua"].printing.states.values()
+        if who.at_site(st.site)
+    ]  # fmt: skip
     return m.Printers(
         printers=[
             m.PrinterState(
@@ -208,7 +212,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
                 kind=e.kind,
                 at=e.at.astimezone(s.tz).isoformat(timespec="milliseconds"),
                 counter=e.counter,
-                actor=e.actor,
+                actor=public_actor(e.actor, e.counter, s),  # never the token or the name
                 service=e.service,
                 detail=e.detail,
             )
@@ -279,6 +283,10 @@ def call_next(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
 def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) -> m.TicketAnswer:
     """Call a specific ticket by printed number (today) or id"""
     s = site(query)
+    ref = body.ticket.strip()
+    if len(ref) >= 16:  # an id: another site's ticket is refused as such, not as unknown
+        with suppress(NotFound):  # unknown: the desk says so
+            check_site(principal(), desk().get(ref).ticket.site)
     view = desk().call_ticket(path.number, body.ticket, site_code=s.code, actor=principal().actor)
     return ticket_answer(view)
 
@@ -380,10 +388,30 @@ def close(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     errors=COUNTER_ERRORS,
 )
 def waiting(path: m.CounterPath, query: m.SiteQuery) -> m.Waiting:
-    """Tickets waiting for this counter's services, in calling order"""
+    """Tickets waiting for this counter's services, in calling order
+
+    Open to anyone in the public ticket shape (no `id`, no `status_url`); the counter's
+    clerk and the site's admins get full tickets with a token.
+    """
     s = site(query)
     views = desk().waiting_for(s.code, path.number)
-    return m.Waiting(tickets=[view_out(v, s, base_url()) for v in views])
+    if staff_of(s, path.number):
+        return m.Waiting(tickets=[view_out(v, s, base_url()) for v in views])
+    return m.Waiting(tickets=[public_view(v, s) for v in views])
+
+
+def staff_of(s: Site, number: int) -> bool:
+    """The caller's token, if any, is the counter's clerk's or an admin's of the site.
+
+    On a route open to anyone a missing, unknown or revoked token reads as anyone, not 401.
+    """
+    if "Authorization" not in request.headers:
+        return False
+    try:
+        who = principal()
+    except DomainError:
+        return False
+    return who.role in ("clerk", "admin") and who.at_site(s.code) and who.at_counter(number)
 
 
 @api.post("/agent/health", response=m.Stored, roles=("agent",), body=m.AgentHealthRequest)
@@ -399,9 +427,10 @@ def agent_health(body: m.AgentHealthRequest) -> m.Stored:
 
 @api.get("/devices", response=m.Devices, roles=STAFF)
 def devices() -> m.Devices:
-    """Every agent's devices and the age of its last report (for staff)"""
+    """Every agent's devices and the age of its last report (for staff of their site)"""
     now = desk().clock.now()
-    reports = current_app.extensions["motcua"].agents.all()
+    who = principal()
+    reports = [r for r in current_app.extensions["motcua"].agents.all() if who.at_site(r.site)]
     return m.Devices(
         agents=[
             m.AgentOut(

@@ -17,7 +17,7 @@ from ..contract.events import NAMESPACE, Event, Heartbeat, payload_model
 from ..desk import QueueDesk
 from ..events import DeskEvent, Sequencer
 from ..voice import Spoken, Voice
-from .serialize import announcement, counter_ref, counter_state, snapshot_out, ticket_out
+from .serialize import announcement, counter_ref, counter_state, public_ticket, snapshot_out
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class Broadcaster:
         """The payload model's fields but waiting, epoch and seq: built before the lock."""
         site = self.desk.site(event.site)
         parts: dict[str, Any] = {}
-        if event.ticket is not None:
-            parts["ticket"] = ticket_out(event.ticket, site, self.base_url)
+        if event.ticket is not None:  # open to anyone: no id, no status link
+            parts["ticket"] = public_ticket(event.ticket, site)
         if event.name == Event.COUNTER_STATE:
             assert event.counter is not None and event.counter_state is not None
             parts["counter"] = counter_state(event.counter, event.counter_state)
@@ -135,12 +135,13 @@ class Broadcaster:
         """SNAPSHOT with the seq read before the state, so no change can fall between."""
         code = self.desk.site(site).code
         epoch, seq = self.sequencer.current(code)
-        snap = snapshot_out(self.desk.snapshot(code), epoch, seq, self.base_url)
+        snap = snapshot_out(self.desk.snapshot(code), epoch, seq)
         return snap.model_dump(mode="json")
 
 
 class DisplayNamespace(Namespace):  # type: ignore[misc]
-    """Open to anyone: what the lobby TV shows. Snapshot on connect, `sync` on demand."""
+    """Open to anyone: what the lobby TV shows (no ticket ids, token ids or staff names).
+    Snapshot on connect, `sync` on demand."""
 
     def __init__(self, broadcaster: Broadcaster) -> None:
         super().__init__(DISPLAY_NAMESPACE)

@@ -24,6 +24,7 @@ from ..auth import Principal
 from ..contract import models as m
 from ..contract.messages import Message
 from ..domain.errors import DomainError, Invalid
+from ..domain.model import Site, Ticket
 from .errors import STATUS, error_response
 
 View = Callable[..., Any]
@@ -134,14 +135,14 @@ def json_body() -> Any:
 
 
 def principal() -> Principal:
-    """The caller, from the Authorization: Bearer header (401 when missing or unknown)."""
+    """The caller, from the Authorization: Bearer header (401 when missing, unknown, revoked
+    or expired; checked against the database on every request)."""
     if "principal" in g:
         return g.principal  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    found: Principal | None = current_app.extensions["motcua"].verify(token) if token else None
-    if found is None:
-        raise DomainError("unauthorized" if token else "missing_token")
+    ext = current_app.extensions["motcua"]
+    found: Principal = ext.verify(token, ext.desk.clock.now())
     g.principal = found
     return found
 
@@ -151,17 +152,70 @@ def forbidden(what_vi: str, what_en: str) -> DomainError:
     return DomainError("forbidden", what=Message(what_vi, what_en))
 
 
+# -- the scope of a token: one rule for every route -------------------------------------
+#
+# role    site                  counter                   ticket (by id in the path)
+# kiosk   its own               -                         its site's
+# display its own               -                         -
+# clerk   its own               its own                   at its counter (called, serving,
+#                                                         no-show), or at none and for a
+#                                                         field its counter serves
+# agent   its own               those listed (none: all)  -
+# admin   its own, or all sites any                       its site's (all sites: any)
+
+
+def check_site(who: Principal, code: str) -> None:
+    """403 unless the token may act at site `code`."""
+    if not who.at_site(code):
+        raise DomainError("forbidden_site", own=who.site, site=code)
+
+
+def check_counter(who: Principal, number: int) -> None:
+    """403 unless the token may act on counter `number` (of a site it may act at)."""
+    if who.at_counter(number):
+        return
+    if who.role == "clerk":
+        raise DomainError("forbidden_counter", own=who.counter, counter=number)
+    own = ", ".join(str(c) for c in sorted(who.counters or ()))
+    raise DomainError("forbidden_agent_counter", own=own, counter=number)
+
+
+def check_ticket(who: Principal, ticket: Ticket, site: Site) -> None:
+    """403 unless the token may act on this ticket: one of its site and, for a clerk,
+    waiting (or at no counter) for a field its counter serves, or at its own counter."""
+    check_site(who, ticket.site)
+    if who.role != "clerk":
+        return
+    if ticket.counter is not None:  # called, serving, no-show (or done) at a counter
+        if ticket.counter != who.counter:
+            raise DomainError("forbidden_ticket_counter", own=who.counter, counter=ticket.counter)
+        return
+    counter = site.counters_by_number.get(who.counter or 0)
+    if counter is None or ticket.service not in counter.services:
+        service = site.services_by_code.get(ticket.service)
+        name = Message(service.name, service.name_en or service.name) if service else ticket.service
+        raise DomainError(
+            "forbidden_ticket_service", own=who.counter, number=ticket.number, service=name
+        )
+
+
 def authorise(route: Route, path: dict[str, Any]) -> Principal:
-    """The caller may use this route: its role is listed; a clerk only at its own counter."""
+    """The caller may use this route: its role is listed, and the site (?site= or the
+    ticket's), the counter and the ticket in the path are within its token's scope."""
     who = principal()
     if who.role not in route.roles:
         raise forbidden(f"cho vai trò {who.role}", f"for role {who.role}")
+    desk = current_app.extensions["motcua"].desk
+    code = request.args.get("site")
+    if code is not None and desk.config.site(code) is not None:
+        check_site(who, code)  # an unknown site is the view's 404
     number = path.get("number")
-    if who.role == "clerk" and number is not None and who.counter != number:
-        raise forbidden(
-            f"thao tác trên quầy số {number} (mã này của quầy {who.counter})",
-            f"acting on counter {number} (this token belongs to counter {who.counter})",
-        )
+    if number is not None:
+        check_counter(who, number)
+    ticket_id = path.get("ticket_id")
+    if ticket_id is not None:
+        ticket = desk.get(ticket_id).ticket
+        check_ticket(who, ticket, desk.site(ticket.site))
     return who
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..auth import ROLES
 from ..contract import models as m
 from ..desk import Snapshot, TicketView
 from ..domain.model import COUNTER_STATE_VI, STATUS_VI, Counter, CounterState, Service, Site, Ticket
@@ -15,12 +16,11 @@ def iso(moment: datetime | None, site: Site) -> str | None:
     return site.local(moment).isoformat(timespec="seconds") if moment else None
 
 
-def ticket_out(ticket: Ticket, site: Site, base_url: str, ahead: int | None = None) -> m.Ticket:
-    """TICKET as the contract names it, plus Vietnamese labels for screens."""
+def public_ticket(ticket: Ticket, site: Site, ahead: int | None = None) -> m.PublicTicket:
+    """A ticket as anonymous readers get it: what the lobby shows, without id or status link."""
     service = site.services_by_code.get(ticket.service)
     counter = site.counters_by_number.get(ticket.counter) if ticket.counter else None
-    return m.Ticket(
-        id=ticket.id,
+    return m.PublicTicket(
         number=ticket.number,
         service=ticket.service,
         service_name=service.name if service else ticket.service,
@@ -32,15 +32,41 @@ def ticket_out(ticket: Ticket, site: Site, base_url: str, ahead: int | None = No
         called_at=iso(ticket.called_at, site),
         counter=ticket.counter,
         counter_name=counter.name if counter else None,
-        status_url=f"{base_url.rstrip('/')}/t/{ticket.id}",
         site=ticket.site,
         transferred_from=ticket.issued_service if ticket.issued_service != ticket.service else None,
+    )
+
+
+def ticket_out(ticket: Ticket, site: Site, base_url: str, ahead: int | None = None) -> m.Ticket:
+    """TICKET as the contract names it (for the holder of its id and for staff)."""
+    return m.Ticket(
+        **dict(public_ticket(ticket, site, ahead)),
+        id=ticket.id,
+        status_url=f"{base_url.rstrip('/')}/t/{ticket.id}",
     )
 
 
 def view_out(view: TicketView, site: Site, base_url: str) -> m.Ticket:
     """TICKET from a desk view."""
     return ticket_out(view.ticket, site, base_url, view.ahead)
+
+
+def public_view(view: TicketView, site: Site) -> m.PublicTicket:
+    """The public shape of a ticket from a desk view."""
+    return public_ticket(view.ticket, site, view.ahead)
+
+
+def public_actor(actor: str, counter: int | None, site: Site) -> str:
+    """Who acted, as a ticket's log tells anyone: the counter's name, else the role.
+
+    The stored actor is `role#token-id:name` (auth.Principal.actor): neither the token id
+    nor the staff name leaves the server.
+    """
+    known = site.counters_by_number.get(counter) if counter is not None else None
+    if known is not None:
+        return known.name
+    role = actor.partition("#")[0]
+    return role if role in ROLES else ""
 
 
 def counter_ref(counter: Counter) -> m.CounterRef:
@@ -99,8 +125,8 @@ def announcement(spoken: Spoken, base_url: str) -> m.Announcement:
     )
 
 
-def snapshot_out(snap: Snapshot, epoch: str, seq: int, base_url: str) -> m.Snapshot:
-    """SNAPSHOT as the contract names it."""
+def snapshot_out(snap: Snapshot, epoch: str, seq: int) -> m.Snapshot:
+    """SNAPSHOT as the contract names it: open to anyone, so tickets in the public shape."""
     site = snap.site
     return m.Snapshot(
         epoch=epoch,
@@ -109,12 +135,13 @@ def snapshot_out(snap: Snapshot, epoch: str, seq: int, base_url: str) -> m.Snaps
         time=iso(snap.taken_at, site),
         counters=[
             m.SnapshotCounter(
-                **counter_now(v.counter, v.state, v.ticket, site, base_url).model_dump(),
+                **dict(counter_state(v.counter, v.state)),
+                ticket=public_ticket(v.ticket, site) if v.ticket else None,
                 services=list(v.counter.services),
             )
             for v in snap.counters
         ],
         waiting=snap.waiting,
         services=[m.ServiceRef(code=s.code, name=s.name, name_en=s.name_en) for s in site.services],
-        recent=[ticket_out(t, site, base_url) for t in snap.recent],
+        recent=[public_ticket(t, site) for t in snap.recent],
     )

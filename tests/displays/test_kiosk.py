@@ -54,6 +54,8 @@ new MutationObserver(() => {
   const last = window.__screens[window.__screens.length - 1];
   if (s && (!last || last[0] !== s)) window.__screens.push([s, performance.now()]);
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-screen"] });
+document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
 """
 
 
@@ -233,7 +235,9 @@ class Kiosk:
 
     def open(self, lang: str | None = None) -> Kiosk:
         """Load the kiosk, signed in, and wait until it shows the idle screen."""
-        self.page.goto(self.server.kiosk_url(lang))
+        response = self.page.goto(self.server.kiosk_url(lang))
+        assert response is not None  # served under the CSP; any violation is a console error
+        assert "script-src 'self'" in response.headers.get("content-security-policy", "")
         self.page.wait_for_selector("body[data-ready]", state="attached")
         self.at("idle")
         self.page.evaluate("document.fonts.ready.then(() => true)")

@@ -53,7 +53,13 @@ new MutationObserver(() => {
   const s = document.body && document.body.dataset.conn;
   if (s && window.__connLog[window.__connLog.length - 1] !== s) window.__connLog.push(s);
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-conn"] });
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(e.violatedDirective);
+  console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+});
 """
+CSP_SCRIPTS = "script-src 'self'"
 
 
 # ---- the centre: a server process and the tokens to drive it -----------------------------
@@ -140,7 +146,9 @@ class Screens:
         page.on("pageerror", lambda err: self.problems.append(f"/{name}: page error: {err}"))
         if viewport:
             page.set_viewport_size({"width": viewport["width"], "height": viewport["height"]})
-        page.goto(url)
+        response = page.goto(url)
+        assert response is not None
+        assert CSP_SCRIPTS in response.headers.get("content-security-policy", ""), url
         page.wait_for_selector(ready, state="attached")
         return page
 
@@ -169,13 +177,13 @@ def waiting_count(page: Page, service: str) -> Any:
 
 
 def recent_status(page: Page, ticket: dict[str, Any]) -> Any:
-    """The status a ticket has in the lobby's recent calls."""
-    return page.locator(f'#recent li[data-ticket="{ticket["id"]}"] .rst')
+    """The status a ticket has in the lobby's recent calls (the lobby knows its number only)."""
+    return page.locator(f'#recent li[data-ticket="{ticket["number"]}"] .rst')
 
 
 def idle(console: Page) -> None:
     """Wait until the console's action has its answer (it ignores keys while one is running)."""
-    console.wait_for_function("!window.motcuaConsole.state.busy")
+    console.wait_for_function("() => !window.motcuaConsole.state.busy")
 
 
 def js(page: Page, expression: str) -> Any:
@@ -313,18 +321,18 @@ def test_recall_complete_and_no_show(centre: Centre, screens: Screens) -> None:
     console.get_by_role("button", name="Gọi lại").click()
     idle(console)
     expect(console.locator("#toast")).to_have_text(f"Đã gọi lại số {first['number']}.")
-    lobby.wait_for_function("window.__calls.length === 2")
+    lobby.wait_for_function("() => window.__calls.length === 2")
     assert js(lobby, "window.__calls[1].recall") is True
     assert js(lobby, "window.__calls[1].ticket.number") == first["number"]
     expect(lobby.locator("#now-number")).to_have_text(first["number"])
     expect(lobby.locator("#now-counter")).to_have_text("Quầy số 02")
-    expect(lobby.locator("#recent li").first).to_have_attribute("data-ticket", first["id"])
+    expect(lobby.locator("#recent li").first).to_have_attribute("data-ticket", first["number"])
     expect(recent_status(lobby, first)).to_have_text("Đang mời")
     expect(display.locator("#cd-number")).to_have_text(first["number"])
     # The keypad's "+" recalls too.
     console.keyboard.press("NumpadAdd")
     idle(console)
-    lobby.wait_for_function("window.__calls.length === 3")
+    lobby.wait_for_function("() => window.__calls.length === 3")
 
     console.keyboard.press("NumpadMultiply")  # "*": complete
     idle(console)
@@ -572,7 +580,8 @@ def test_dropped_event_is_detected_by_the_seq_gap(centre: Centre, screens: Scree
     centre.act(2, "call-next")  # its ticket.called is lost
     centre.act(1, "call-next")  # ticket.completed + ticket.called: seq jumps
     lobby.wait_for_function(
-        "window.motcuaLobby.live.stats.gaps >= 1 && window.motcuaLobby.live.stats.resyncs >= 1"
+        "() => window.motcuaLobby.live.stats.gaps >= 1"
+        " && window.motcuaLobby.live.stats.resyncs >= 1"
     )
     expect(tile(lobby, 2)).to_have_text(tickets[1]["number"])
     expect(tile(lobby, 1)).to_have_text(tickets[2]["number"])
@@ -681,6 +690,50 @@ def test_html_in_a_field_name_is_shown_as_text(
         assert js(page, "window.__xss") is None
 
 
+# ---- the Content-Security-Policy -------------------------------------------------------------
+
+
+def test_every_page_runs_under_the_csp(centre: Centre, screens: Screens) -> None:
+    """Each page works with no CSP violation (any would be a console error); an inline
+    script is refused; the HTML slip may be framed by our pages, the console may not."""
+    ticket = centre.issue("HT")
+    pages = [
+        ("/", "body"),
+        ("/display", "body[data-seq]"),
+        ("/display?lang=en", "body[data-seq]"),
+        ("/display/counter/1", "body[data-seq]"),
+        (f"/t/{ticket['id']}", "body[data-status]"),
+        (f"/t/{ticket['id']}/slip", "body[data-ready]"),
+        (f"/kiosk?token={centre.kiosks[0]}", "body[data-ready]"),
+    ]
+    for path, ready in pages:
+        page = screens.open(f"{centre.url}{path}", ready=ready)
+        assert js(page, "window.__csp") == [], path
+        page.close()
+    console = screens.open(centre.console_url(1), ready="body[data-ready]")
+    assert js(console, "window.__csp") == []
+
+    # The policy is really enforced: an injected inline script does not run.
+    screens.allow(r"inline script violates|Refused to execute inline script", r"script-src-elem")
+    lobby = screens.open(f"{centre.url}/display")
+    js(lobby, "document.body.append(Object.assign(document.createElement('script'), "
+              "{ textContent: 'window.__inline = 1' })), null")  # fmt: skip
+    lobby.wait_for_function("() => window.__csp.length > 0")
+    assert js(lobby, "window.__inline") is None
+    assert js(lobby, "window.__csp") == ["script-src-elem"]
+
+    # Framing: the kiosk prints the slip from an iframe; nobody may frame the console.
+    screens.allow(r"Refused to (display|frame)", r"frame-ancestors")
+    frames = """(src) => new Promise((done) => {
+      const f = Object.assign(document.createElement('iframe'), { src });
+      f.onload = () => { let d = null; try { d = f.contentDocument; } catch (_) {}
+        done(d && d.body ? d.body.dataset.ready || 'shown' : 'blocked'); };
+      document.body.append(f); })"""
+    kiosk = screens.open(f"{centre.url}/kiosk?token={centre.kiosks[0]}", ready="body[data-ready]")
+    assert kiosk.evaluate(frames, f"/t/{ticket['id']}/slip") == "1"
+    assert kiosk.evaluate(frames, "/counter/1") == "blocked"
+
+
 # ---- the lobby's URL filters ------------------------------------------------------------------
 
 
@@ -717,8 +770,8 @@ def test_lobby_url_filters(centre: Centre, screens: Screens) -> None:
     expect(waiting_count(land, "DD")).to_have_text("1")
     # Each hall's big panel keeps its own call; the other hall's call is not listed.
     expect(hall.locator("#now-number")).to_have_text(ht["number"])
-    expect(hall.locator(f'#recent li[data-ticket="{dd["id"]}"]')).to_have_count(0)
-    expect(land.locator(f'#recent li[data-ticket="{ht["id"]}"]')).to_have_count(0)
+    expect(hall.locator(f'#recent li[data-ticket="{dd["number"]}"]')).to_have_count(0)
+    expect(land.locator(f'#recent li[data-ticket="{ht["number"]}"]')).to_have_count(0)
     assert js(land, "window.__calls.length") == 1
 
 

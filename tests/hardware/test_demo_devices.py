@@ -86,7 +86,7 @@ def test_virtual_keypad_calls_a_ticket_and_the_led_board_shows_it(
         page.locator("#conn:not(.offline)").wait_for()
         # A press from the page itself: pause counter 2, its board shows "--".
         page.locator('[data-counter="2"] button[data-key="PAUSE"]').click()
-        page.wait_for_function("document.getElementById('led-2').textContent === '--'")
+        page.wait_for_function("() => document.getElementById('led-2').textContent === '--'")
         page.screenshot(path=str(shots / "demo-devices.png"), full_page=True)
     finally:
         page.close()

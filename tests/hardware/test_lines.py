@@ -140,7 +140,7 @@ def snap(epoch="e1", seq=10, **counters):
         "epoch": epoch,
         "seq": seq,
         "counters": [
-            {"number": int(n[1:]), "state": s, "ticket": {"id": t, "number": t} if t else None}
+            {"number": int(n[1:]), "state": s, "ticket": {"number": t} if t else None}
             for n, (s, t) in counters.items()
         ],
     }
@@ -148,7 +148,7 @@ def snap(epoch="e1", seq=10, **counters):
 
 def called(seq, counter, ticket, epoch="e1"):
     return ("ticket.called", {"epoch": epoch, "seq": seq, "counter": {"number": counter},
-                              "ticket": {"id": ticket, "number": ticket}})  # fmt: skip
+                              "ticket": {"number": ticket}})  # fmt: skip
 
 
 def test_mirror_follows_events_in_seq_order():
@@ -157,7 +157,7 @@ def test_mirror_follows_events_in_seq_order():
     assert m.snapshot(snap(c3=("open", "1001"), c4=("paused", None))) == {3, 4}
     assert (m.text(3), m.text(4)) == ("1001", "--")
     # call-next: the call of 1002 (seq 11) and the completion of 1001 (seq 12) arrive swapped
-    done = ("ticket.completed", {"epoch": "e1", "seq": 12, "ticket": {"id": "1001"}})
+    done = ("ticket.completed", {"epoch": "e1", "seq": 12, "ticket": {"number": "1001"}})
     assert m.event(*done).changed == frozenset() and m.event(*done).need_sync
     applied = m.event(*called(11, 3, "1002"))
     assert applied.changed == {3} and not applied.need_sync
@@ -165,7 +165,7 @@ def test_mirror_follows_events_in_seq_order():
     assert m.event(*called(11, 3, "1002")).changed == frozenset()  # duplicate: ignored
     state = ("counter.state", {"epoch": "e1", "seq": 13, "counter": {"number": 4, "state": "open"}})
     assert m.event(*state).changed == {4} and m.text(4) == ""
-    issued = ("ticket.issued", {"epoch": "e1", "seq": 14, "ticket": {"id": "1005"}})
+    issued = ("ticket.issued", {"epoch": "e1", "seq": 14, "ticket": {"number": "1005"}})
     assert m.event(*issued).changed == frozenset() and m.seq == 14
     # a gap that stays open, or a new epoch (server restarted), asks for a sync
     assert m.event(*called(16, 4, "1003")).need_sync and m.has_gap()
@@ -173,6 +173,15 @@ def test_mirror_follows_events_in_seq_order():
     assert m.heartbeat({"epoch": "e1", "seq": 20}) and not m.heartbeat({"epoch": "e1", "seq": 14})
     m.snapshot(snap("e2", 1, c3=("open", "1002"), c4=("open", "1003")))
     assert (m.text(3), m.text(4), m.has_gap()) == ("1002", "1003", False)
+
+
+def test_mirror_knows_a_leaving_ticket_by_its_number():
+    # /display carries no ticket ids; a printed number is unique per site and day.
+    m = CounterMirror()
+    m.snapshot(snap(c3=("open", "1001"), c4=("open", "1002")))
+    gone = ("ticket.no_show", {"epoch": "e1", "seq": 11, "ticket": {"number": "1001"}})
+    assert m.event(*gone).changed == {3}
+    assert (m.text(3), m.text(4)) == ("", "1002")
 
 
 def test_mirror_holds_events_until_the_first_snapshot():

@@ -160,8 +160,7 @@ def test_issue_returns_every_ticket_field(client, kiosk):
     assert t["issued_at"] == "2026-11-26T09:00:00+07:00"
     assert datetime.fromisoformat(t["issued_at"]).utcoffset() == timedelta(hours=7)
     assert t["counter"] is None
-    assert t["status_url"].startswith("http")
-    assert t["status_url"].endswith(f"/t/{t['id']}")
+    assert t["status_url"] == f"/t/{t['id']}"  # relative: the test client's Host is not trusted
 
 
 def test_ids_are_opaque_and_distinct_numbers_consecutive(client, issue):
@@ -285,7 +284,9 @@ def test_queue_snapshot(client, issue, clerk1):
     one = next(c for c in snap["counters"] if c["number"] == 1)
     assert one["ticket"]["number"] == "A0001"
     assert one["ticket"]["status"] == "called"
-    assert set(one["ticket"]) >= TICKET_FIELDS
+    # Open to anyone: the public shape, without the id behind the status page.
+    assert set(one["ticket"]) >= TICKET_FIELDS - {"id", "status_url"}
+    assert not {"id", "status_url"} & set(one["ticket"])
     assert snap["seq"] == seq0 + 4
 
 
@@ -671,7 +672,8 @@ def test_token_with_a_long_name_can_act(client, app, issue):
     log = client.get(f"{API}/tickets/{tid}/events").get_json()["events"]
     assert [e["kind"] for e in log] == ["issued", "called"]
     assert all(0 < len(e["actor"]) <= 64 for e in log)
-    assert log[0]["actor"].startswith("kiosk#")
+    # The log is open to anyone: it names the role or the counter, never the token or name.
+    assert [e["actor"] for e in log] == ["kiosk", "Quầy số 01"]
 
 
 # -- fuzz-ish: every POST route, odd bodies and headers --------------------------------

@@ -277,3 +277,162 @@ def test_unknown_site(tmp_path):
     )
     assert out.returncode == 2
     assert "nowhere" in out.stderr and "Traceback" not in out.stderr
+
+
+# -- token scope and life: list, revoke, --counters, --all-sites, --expires ------------------
+
+TWO_SITES = (
+    centre_text()
+    + """
+[[sites]]
+code = "xa"
+name = "Điểm phục vụ xã"
+timezone = "Asia/Ho_Chi_Minh"
+hours = "always"
+
+[[sites.services]]
+code = "HT"
+name = "Hộ tịch"
+prefix = "A"
+
+[[sites.counters]]
+number = 1
+services = ["HT"]
+"""
+)
+
+
+def _tokens(tmp_path: Path) -> tuple[Path, Path]:
+    path = tmp_path / "centre.toml"
+    path.write_text(TWO_SITES, encoding="utf-8")
+    return path, tmp_path / "d"
+
+
+def _token(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return motcua("token", *args, "--config", str(config), "--data-dir", str(data), cwd=data.parent)
+
+
+def test_token_help_names_scope_and_life(tmp_path):
+    out = motcua("token", "create", "--help", cwd=tmp_path)
+    text = " ".join(out.stdout.split())
+    for words in ("--counters", "1-6", "every counter of its site", "--all-sites", "--expires"):
+        assert words in text, words
+    for command in ("list", "revoke"):
+        out = motcua("token", command, "--help", cwd=tmp_path)
+        assert out.returncode == 0 and "--data-dir" in out.stdout, command
+
+
+def test_token_list_shows_everything_but_the_token(tmp_path):
+    config, data = _tokens(tmp_path)
+    made = [
+        _token(config, data, "create", "--role", "clerk", "--counter", "2", "--name", "Chị Lan"),
+        _token(config, data, "create", "--role", "agent", "--counters", "1-3,4", "--name", "PC"),
+        _token(config, data, "create", "--role", "agent", "--name", "PC 2"),
+        _token(config, data, "create", "--role", "admin", "--all-sites", "--expires", "30d"),
+        _token(config, data, "create", "--role", "kiosk", "--site", "xa", "--expires",
+               "2099-01-31"),
+    ]  # fmt: skip
+    assert all(m.returncode == 0 for m in made), [m.stderr for m in made]
+    assert made[1].stdout.splitlines()[0] == "role=agent site=test counters=1-4"
+    assert made[3].stdout.startswith("role=admin site=all expires=")
+    assert "expires=2099-01-31T00:00:00+07:00" in made[4].stdout
+    secrets = [m.stdout.strip().splitlines()[-1] for m in made]
+
+    out = _token(config, data, "list")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].split() == [
+        "id", "role", "site", "counter(s)", "name", "created", "expires", "revoked",
+    ]  # fmt: skip
+    rows = [line.split() for line in lines[1:]]
+    assert [r[:4] for r in rows] == [
+        ["1", "clerk", "test", "2"],
+        ["2", "agent", "test", "1-4"],
+        ["3", "agent", "test", "all"],
+        ["4", "admin", "all", "-"],
+        ["5", "kiosk", "xa", "-"],
+    ]
+    assert "Chị Lan" in lines[1] and lines[5].split()[-2:] == ["00:00", "-"]
+    assert "2099-01-31 00:00" in lines[5]
+    for secret in secrets:
+        assert secret not in out.stdout
+        assert hashlib.sha256(secret.encode()).hexdigest() not in out.stdout
+
+    only = _token(config, data, "list", "--site", "xa").stdout.strip().splitlines()
+    assert [line.split()[0] for line in only[1:]] == ["4", "5"]  # all-sites ones too
+    assert _token(config, data, "list", "--site", "nowhere").returncode == 2
+
+
+def test_token_revoke_takes_effect_at_once(tmp_path):
+    config, data = _tokens(tmp_path)
+    kiosk = _token(config, data, "create", "--role", "kiosk").stdout.strip().splitlines()[-1]
+    app = create_app(load_config(str(config), overrides={"data_dir": str(data)}, environ={}))
+    try:
+        client = app.test_client()
+
+        def issue() -> int:
+            resp = client.post("/api/v1/tickets", json={"service": "HT"}, headers=auth(kiosk))
+            return int(resp.status_code)
+
+        assert issue() == 201
+        out = _token(config, data, "revoke", "1")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("token 1 revoked at ")
+        assert issue() == 401  # the very next request, in this other process
+        first = out.stdout
+        assert _token(config, data, "revoke", "1").stdout == first  # the first time is kept
+        listed = _token(config, data, "list").stdout.strip().splitlines()[1].split()
+        assert listed[-3] == "-" and listed[-2] == first.split()[4][:10]  # expires, revoked
+    finally:
+        app.extensions["motcua"].db.dispose()
+    out = _token(config, data, "revoke", "42")
+    assert out.returncode == 1
+    assert "no token with id 42" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_agent_counters_and_all_sites_admin_work_against_the_app(tmp_path):
+    config, data = _tokens(tmp_path)
+
+    def make(*args: str) -> str:
+        out = _token(config, data, "create", *args)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip().splitlines()[-1]
+
+    agent, admin, all_sites = (
+        make("--role", "agent", "--counters", "2-3"),
+        make("--role", "admin"),
+        make("--role", "admin", "--all-sites"),
+    )
+    app = create_app(load_config(str(config), overrides={"data_dir": str(data)}, environ={}))
+    try:
+        client = app.test_client()
+
+        def pause(token: str, url: str) -> int:
+            return int(client.post(f"/api/v1/counters/{url}", headers=auth(token)).status_code)
+
+        assert [pause(agent, f"{n}/pause") for n in (1, 2, 3, 4)] == [403, 200, 200, 403]
+        assert pause(admin, "1/pause?site=test") == 200
+        assert pause(admin, "1/pause?site=xa") == 403
+        assert pause(all_sites, "1/pause?site=xa") == 200
+    finally:
+        app.extensions["motcua"].db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--role", "agent", "--counters", "1-x"), "--counters"),
+        (("--role", "agent", "--counters", "3,9"), "no counter 9"),
+        (("--role", "agent", "--counters", "5-6"), "no counter 5, 6"),
+        (("--role", "agent", "--counters", "4-2"), "--counters"),
+        (("--role", "clerk", "--counter", "1", "--counters", "1"), "agent tokens"),
+        (("--role", "kiosk", "--all-sites"), "admin tokens"),
+        (("--role", "kiosk", "--expires", "soon"), "--expires"),
+        (("--role", "kiosk", "--expires", "2001-01-01"), "already past"),
+    ],
+)
+def test_token_create_refuses_a_bad_scope_or_expiry(tmp_path, args, said):
+    config, data = _tokens(tmp_path)
+    out = _token(config, data, "create", *args)
+    assert out.returncode == 2 and out.stdout == ""
+    assert said in out.stderr and "Traceback" not in out.stderr

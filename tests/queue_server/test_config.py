@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from queue_server.config import (
     normalise_database_url,
     parse_config,
 )
+from queue_server.config_schema import PICTOGRAMS
 from tests.conftest import centre_text, local
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -502,6 +504,12 @@ BAD_CONFIGS: list[tuple[str, str, str, str]] = [
         "sites[0].voice",
         "must be one of vi, vi-vn-x-central, vi-vn-x-south",
     ),
+    (
+        "icon-unknown",
+        replace('name = "Đất đai"', 'name = "Đất đai"\nicon = "house"'),
+        "sites[0].services[2].icon",
+        "unknown pictogram 'house' (known: family, stamp, land,",
+    ),
 ]
 
 
@@ -528,6 +536,47 @@ def test_every_bad_config_case_really_differs_from_the_good_one():
     ids = [c[0] for c in BAD_CONFIGS]
     assert len(ids) == len(set(ids))
     assert all(c[1] != BASE for c in BAD_CONFIGS)
+
+
+@pytest.mark.parametrize(
+    "icon",
+    [
+        '<img src=x onerror="window.__xss=1">',
+        '"/><img src=x onerror="window.__xss=1">',
+        'doc"/><script>alert(1)</script>',
+        "javascript:alert(1)",
+        "Family",
+        " family",
+    ],
+)
+def test_icon_must_be_a_known_pictogram(tmp_path, icon):
+    """The kiosk shows the icon as a pictogram; anything else is refused at load."""
+    path = tmp_path / "centre.toml"
+    path.write_text(replace('name = "Đất đai"', f'name = "Đất đai"\nicon = {icon!r}'), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    known = ", ".join(PICTOGRAMS)
+    assert str(caught.value) == (
+        f"{path}: sites[0].services[2].icon: unknown pictogram {icon!r} (known: {known})"
+    )
+
+
+def test_pictograms_are_the_kiosks_symbols():
+    """The known names are the symbols of the kiosk's icons partial, every one accepted."""
+    partial = ROOT / "displays" / "templates" / "partials" / "icons.html"
+    symbols = re.findall(r'<symbol id="ic-([^"]+)"', partial.read_text("utf-8"))
+    assert list(PICTOGRAMS) == symbols and {"family", "doc", "land"} <= set(PICTOGRAMS)
+    for icon in ("", *PICTOGRAMS):
+        text = replace('name = "Đất đai"', f'name = "Đất đai"\nicon = "{icon}"')
+        assert parse_config(text, "t.toml", environ={}).default_site.services[2].icon == icon
+
+
+@pytest.mark.parametrize(
+    "path", [None, EXAMPLE, ROOT / "bench" / "bench_centre.toml"], ids=["demo", "example", "bench"]
+)
+def test_shipped_centres_use_known_pictograms(path):
+    for site in load_config(path, environ={}).sites:
+        assert all(s.icon in ("", *PICTOGRAMS) for s in site.services)
 
 
 def test_missing_and_unreadable_files(tmp_path):

@@ -106,7 +106,9 @@ def legacy_body(ext: Any, event: DeskEvent, emitted: dict[str, Any]) -> dict[str
     base = ext.broadcaster.base_url
     body: dict[str, Any] = {}
     if event.ticket is not None:
-        body["ticket"] = ticket_out(event.ticket, site, base).model_dump(mode="json")
+        full = ticket_out(event.ticket, site, base).model_dump(mode="json")
+        # Open to anyone: the same ticket JSON without the id behind its status page.
+        body["ticket"] = {k: v for k, v in full.items() if k not in ("id", "status_url")}
     if event.name == "ticket.called":
         assert event.counter is not None
         body["counter"] = counter_ref(event.counter).model_dump(mode="json")

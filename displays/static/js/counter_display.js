@@ -1,6 +1,6 @@
 // Counter-top display: the number this counter serves, "Tạm dừng" while paused.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, translator } from "./live.js";
+import { LiveQueue, sameTicket, translator } from "./live.js";
 
 // This display's own texts; connection and counter states are shared labels.
 const T = {
@@ -53,7 +53,7 @@ function onEvent(name, p) {
   } else if (name === EVENTS.CALLED && p.ticket.counter === number) {
     counter.ticket = p.ticket;
     body.classList.remove("flash"); void body.offsetWidth; body.classList.add("flash");
-  } else if (p.ticket && counter.ticket && counter.ticket.id === p.ticket.id) {
+  } else if (sameTicket(counter.ticket, p.ticket)) {
     counter.ticket = ["called", "serving"].includes(p.ticket.status) ? p.ticket : null;
   }
   render();

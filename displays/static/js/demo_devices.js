@@ -55,7 +55,9 @@ document.addEventListener("click", async (event) => {
       body: JSON.stringify({ key: button.dataset.key }),
     });
     const body = await res.json();
-    sent.textContent = res.ok ? `→ ${body.frame}` : `lỗi / error: ${body.error}`;
+    if (res.ok) sent.textContent = `→ ${body.frame}`;
+    else if (body.message) sent.textContent = `${body.message} / ${body.message_en}`;
+    else sent.textContent = `lỗi / error: ${body.error}`;
   } catch {
     sent.textContent = "lỗi mạng / network error";
   }

@@ -132,6 +132,18 @@ function fieldNote(s) {
   return lang === "en" ? s.name : (s.name_en || "");
 }
 
+// A field's pictogram: <svg><use href="#ic-NAME"/></svg>, built as nodes (never markup); a
+// name the page has no symbol for shows the plain document.
+const SVG_NS = "http://www.w3.org/2000/svg";
+function pictogram(name) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  const use = document.createElementNS(SVG_NS, "use");
+  const known = name && document.getElementById(`ic-${name}`) instanceof SVGSymbolElement;
+  use.setAttribute("href", `#ic-${known ? name : "doc"}`);
+  svg.append(use);
+  return svg;
+}
+
 function renderFields() {
   const box = $("fields");
   const n = state.services.length;
@@ -140,7 +152,7 @@ function renderFields() {
     const closed = !s.open;
     const full = s.remaining === 0;
     const b = el("button", { class: `k-field${closed ? " closed" : ""}${full ? " full" : ""}`, dataset: { service: s.code } });
-    b.innerHTML = `<svg><use href="#ic-${s.icon || "doc"}"/></svg>`;
+    b.append(pictogram(s.icon));
     const label = el("span", {}, el("span", { class: "k-fname" }, fieldName(s)),
       el("span", { class: "k-fnote" }, fieldNote(s)));
     b.append(label);
@@ -288,8 +300,7 @@ function showLookup(s = null) {
   if (!s) {
     box.replaceChildren(...state.services.map((x) => {
       const b = el("button", { class: "k-field", dataset: { service: x.code } });
-      b.innerHTML = `<svg><use href="#ic-${x.icon || "doc"}"/></svg>`;
-      b.append(el("span", { class: "k-fname" }, fieldName(x)));
+      b.append(pictogram(x.icon), el("span", { class: "k-fname" }, fieldName(x)));
       b.addEventListener("click", () => showLookup(x));
       return b;
     }));

@@ -150,6 +150,18 @@ export function clockText(date, lang = "vi", timeZone = "Asia/Ho_Chi_Minh") {
   return `${day}, ${parts.day}/${parts.month}/${parts.year} · ${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
+// Which ticket an event is about. /display carries no ticket ids (an id is the secret of a
+// status page), but a printed number is unique per site and day (the config refuses
+// overlapping number blocks) and stays with its ticket through transfers, as does the
+// service it was issued for.
+export function ticketKey(tk) {
+  return tk ? `${tk.site}|${tk.issued_at.slice(0, 10)}|${tk.transferred_from || tk.service}|${tk.number}` : null;
+}
+
+export function sameTicket(a, b) {
+  return Boolean(a && b) && ticketKey(a) === ticketKey(b);
+}
+
 // Build DOM with text only: names from configuration are never parsed as HTML.
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -1,7 +1,7 @@
 // Lobby TV: newest call, counters, recent calls, waiting per field.
 import { HallSpeaker } from "./announcer.js";
 import { EVENTS } from "/contract.js";
-import { LiveQueue, clockText, el, translator } from "./live.js";
+import { LiveQueue, clockText, el, sameTicket, ticketKey, translator } from "./live.js";
 
 // The lobby's own texts; connection, counter states and most statuses are shared labels.
 const T = {
@@ -59,7 +59,7 @@ function renderNow() {
   document.getElementById("now-number").textContent = tk ? tk.number : "—";
   document.getElementById("now-counter").textContent = c ? c.name : "";
   document.getElementById("now-field").textContent = tk ? serviceName(tk) : "";
-  const caption = state.caption && tk && state.caption.id === tk.id ? state.caption.text : "";
+  const caption = state.caption && tk && state.caption.key === ticketKey(tk) ? state.caption.text : "";
   document.getElementById("now-caption").textContent = caption;
 }
 
@@ -70,7 +70,7 @@ function renderTiles() {
   tiles.replaceChildren(...visible.map((c) => {
     const tk = c.ticket;
     const stateText = c.state === "paused" || c.state === "closed" ? t(`counter_state.${c.state}`) : "";
-    return el("div", { class: `tile ${c.state}${state.current && tk && tk.id === state.current.id ? " fresh" : ""}`,
+    return el("div", { class: `tile ${c.state}${sameTicket(tk, state.current) ? " fresh" : ""}`,
       dataset: { counter: String(c.number) } },
       el("div", { class: "cname" }, c.name),
       el("div", { class: "cnum" }, tk ? tk.number : "—"),
@@ -88,7 +88,7 @@ function renderRecent() {
   const items = state.recent.filter(callVisible).slice(0, RECENT_MAX);
   list.replaceChildren(...items.map((tk) => {
     const c = state.counters.get(tk.counter);
-    return el("li", { dataset: { ticket: tk.id } },
+    return el("li", { dataset: { ticket: tk.number } },
       el("span", { class: "rnum" }, tk.number),
       el("span", { class: "rctr" }, c ? c.name : ""),
       el("span", { class: `rst st-${tk.status}` }, statusText(tk)));
@@ -116,7 +116,7 @@ function flash() {
 
 function remember(tk) {
   // Keep the recent list as "called tickets, newest call first", updated in place.
-  const i = state.recent.findIndex((r) => r.id === tk.id);
+  const i = state.recent.findIndex((r) => sameTicket(r, tk));
   if (i >= 0) state.recent[i] = tk;
 }
 
@@ -150,10 +150,10 @@ function onEvent(name, p) {
   } else if (name === EVENTS.CALLED) {
     const c = state.counters.get(tk.counter);
     if (c) c.ticket = tk;
-    state.recent = [tk, ...state.recent.filter((r) => r.id !== tk.id)].slice(0, 30);
+    state.recent = [tk, ...state.recent.filter((r) => !sameTicket(r, tk))].slice(0, 30);
     if (callVisible(tk)) {
       state.current = tk;
-      state.caption = { id: tk.id, text: lang === "en" ? p.announcement.text_en : p.announcement.text };
+      state.caption = { key: ticketKey(tk), text: lang === "en" ? p.announcement.text_en : p.announcement.text };
       flash();
       window.dispatchEvent(new CustomEvent("motcua:call", { detail: p }));
       if (speaker && p.announcement && p.announcement.audio_url) {
@@ -162,10 +162,10 @@ function onEvent(name, p) {
     }
   } else if (tk) {
     for (const c of state.counters.values()) {
-      if (c.ticket && c.ticket.id === tk.id) c.ticket = ACTIVE.includes(tk.status) ? tk : null;
+      if (sameTicket(c.ticket, tk)) c.ticket = ACTIVE.includes(tk.status) ? tk : null;
     }
     remember(tk);
-    if (state.current && state.current.id === tk.id && !ACTIVE.includes(tk.status)) {
+    if (sameTicket(state.current, tk) && !ACTIVE.includes(tk.status)) {
       state.current = newestActiveCall();
     }
   }

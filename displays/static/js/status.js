@@ -1,6 +1,6 @@
 // A ticket's live status on the citizen's phone: refreshed on every event of its field.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, minutesText, translator } from "./live.js";
+import { LiveQueue, minutesText, sameTicket, translator } from "./live.js";
 
 // This page's own texts (its "online" is its own); the rest are shared labels.
 const T = {
@@ -52,7 +52,8 @@ function soon() {
 
 function onEvent(name, p) {
   if (!ticket) { soon(); return; }
-  const mine = p.ticket && p.ticket.id === id;
+  // Events carry no ticket ids: this ticket is the one with its number, field and day.
+  const mine = sameTicket(p.ticket, ticket);
   const sameField = p.ticket && p.ticket.service === ticket.service;
   if (mine || sameField || name === EVENTS.COUNTER_STATE) soon();
 }

@@ -1,0 +1,361 @@
+"""Who may do what: every write route × token × ticket state, in a centre with two sites.
+
+The rule (web.routes.authorise): a token acts at its own site (an admin token made for all
+sites: at any); a clerk on its own counter, and on tickets at its counter or waiting for a
+field its counter serves; an agent on the counters listed with its token (none: all).
+"Allowed" means the answer is not 403: a success, or the domain's own 404/409 when the
+ticket's state forbids the action. Every refusal is a 403 naming what is refused, and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from queue_server.app import create_app
+from queue_server.auth import ALL_SITES, create_token, revoke_token
+from queue_server.domain.clock import FakeClock
+from queue_server.domain.model import CounterState
+from queue_server.storage.database import Database
+from queue_server.web.openapi import openapi_document
+from tests.conftest import auth, centre_text, local, make_config
+
+API = "/api/v1"
+
+OTHER_SITE = """
+[[sites]]
+code = "other"
+name = "Điểm phục vụ xã Đông Hòa"
+timezone = "Asia/Ho_Chi_Minh"
+hours = "always"
+
+[[sites.services]]
+code = "HT"
+name = "Hộ tịch"
+prefix = "A"
+
+[[sites.counters]]
+number = 1
+services = ["HT"]
+"""
+
+
+@dataclass(frozen=True)
+class Who:
+    """A token to create: role, site (ALL_SITES for every site), counter or counters."""
+
+    role: str
+    site: str = "test"
+    counter: int | None = None
+    counters: tuple[int, ...] | None = None
+
+
+# Site "test": counter 1 serves HT and CT, counter 2 CT and HT, counter 3 DD.
+WHO = {
+    "kiosk": Who("kiosk"),
+    "kiosk of other site": Who("kiosk", "other"),
+    "display": Who("display"),
+    "clerk 1": Who("clerk", counter=1),
+    "clerk 3": Who("clerk", counter=3),
+    "clerk 1 of other site": Who("clerk", "other", counter=1),
+    "agent (all counters)": Who("agent"),
+    "agent of 1,2": Who("agent", counters=(1, 2)),
+    "agent of 3": Who("agent", counters=(3,)),
+    "agent of other site": Who("agent", "other"),
+    "admin": Who("admin"),
+    "admin of other site": Who("admin", "other"),
+    "admin of all sites": Who("admin", ALL_SITES),
+}
+
+STATES = ("waiting HT", "waiting DD", "called by 1", "called by 2", "no-show at 1", "no-show at 2")
+ALL, NONE = frozenset(STATES), frozenset[str]()
+
+# Ticket routes: for each token, the states of a ticket of site "test" it may act on.
+CLERK_ROUTES = {
+    **{w: NONE for w in WHO},
+    "clerk 1": frozenset({"waiting HT", "called by 1", "no-show at 1"}),
+    "clerk 3": frozenset({"waiting DD"}),
+    "admin": ALL,
+    "admin of all sites": ALL,
+}
+KIOSK_ROUTES = {
+    **{w: NONE for w in WHO},
+    "kiosk": ALL,
+    "admin": ALL,
+    "admin of all sites": ALL,
+}
+# Counter routes, on counter 1 of site "test": who may act there.
+AT_COUNTER_1 = frozenset({"clerk 1", "agent (all counters)", "agent of 1,2", "admin",
+                          "admin of all sites"})  # fmt: skip
+AT_SITE = frozenset({"kiosk", "admin", "admin of all sites"})
+AGENTS = frozenset(w for w, who in WHO.items() if who.role == "agent")
+
+COUNTER_BODIES: dict[str, dict[str, Any]] = {
+    "call-next": {}, "recall": {}, "start": {}, "complete": {}, "no-show": {},
+    "transfer": {"service": "DD"}, "rating": {"score": 3}, "pause": {}, "resume": {},
+    "close": {},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    """How to drive one write route: what the URL and body are, and who may."""
+
+    kind: str  # "ticket": the ticket in the path; "counter": counter 1; "site"; "agent"
+    allowed: dict[str, frozenset[str]] | frozenset[str]
+    body: dict[str, Any]
+
+
+ROWS: dict[str, Row] = {
+    "/tickets": Row("site", AT_SITE, {"service": "HT"}),
+    "/tickets/{ticket_id}/print": Row("ticket", KIOSK_ROUTES, {}),
+    "/tickets/{ticket_id}/cancel": Row("ticket", CLERK_ROUTES, {}),
+    "/tickets/{ticket_id}/return": Row("ticket", CLERK_ROUTES, {}),
+    "/counters/{number}/call": Row("call", AT_COUNTER_1, {}),
+    **{
+        f"/counters/{{number}}/{action}": Row("counter", AT_COUNTER_1, body)
+        for action, body in COUNTER_BODIES.items()
+    },
+    "/agent/health": Row("agent", AGENTS, {"devices": []}),
+}
+
+
+def write_routes(app: Any) -> list[str]:
+    """Every POST of the app's own OpenAPI document."""
+    doc = openapi_document(app)
+    return sorted(path[len(API) :] for path, ops in doc["paths"].items() if "post" in ops)
+
+
+@pytest.fixture
+def centre(tmp_path: Path) -> Iterator[Any]:
+    """The two-site centre on SQLite, and a token for every row of WHO."""
+    clock = FakeClock(local(2026, 11, 26, 9, 0))
+    config = make_config(tmp_path, centre_text() + OTHER_SITE)
+    app = create_app(config, clock=clock)
+    ext = app.extensions["motcua"]
+    tokens = {
+        name: create_token(
+            ext.db, clock, role=w.role, site=w.site, counter=w.counter, counters=w.counters,
+            name=name,
+        )
+        for name, w in WHO.items()
+    }  # fmt: skip
+    yield app, tokens
+    ext.db.dispose()
+
+
+def test_every_write_route_has_a_row(centre: Any) -> None:
+    """A new write route fails here until this table says who may use it."""
+    assert write_routes(centre[0]) == sorted(ROWS)
+
+
+def ticket_in(desk: Any, state: str) -> str:
+    """A fresh ticket of site "test" in one of STATES; its id."""
+    service = "DD" if state == "waiting DD" else "HT"
+    tid: str = desk.issue(service, site_code="test").ticket.id
+    if state.startswith(("called", "no-show")):
+        counter = int(state[-1])
+        desk.set_counter_state(counter, CounterState.OPEN, site_code="test")
+        desk.call_ticket(counter, tid, site_code="test")
+        if state.startswith("no-show"):
+            desk.no_show(counter, site_code="test")
+    return tid
+
+
+def check(resp: Any, allowed: bool, where: str, failures: list[str]) -> None:
+    """Allowed: anything but 403 (and never a 5xx); refused: a clear 403."""
+    body = resp.get_json() or {}
+    if resp.status_code >= 500:
+        failures.append(f"{where}: {resp.status_code}")
+    elif allowed and resp.status_code == 403:
+        failures.append(f"{where}: refused but allowed ({body['error']['message_en']})")
+    elif not allowed:
+        error = body.get("error", {})
+        if resp.status_code != 403 or error.get("code") != "forbidden":
+            failures.append(f"{where}: {resp.status_code}, not refused")
+        elif not (error.get("message") and error.get("message_en")):
+            failures.append(f"{where}: 403 without a message")
+
+
+@pytest.mark.parametrize("route", sorted(ROWS))
+def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
+    app, tokens = centre
+    client, desk = app.test_client(), app.extensions["motcua"].desk
+    row = ROWS[route]
+    failures: list[str] = []
+    for name, token in tokens.items():
+        headers = auth(token)
+        if row.kind in ("ticket", "call"):
+            for state in STATES:
+                tid = ticket_in(desk, state)
+                before = desk.get(tid).ticket
+                if row.kind == "call":
+                    url = f"{API}/counters/1/call?site=test"
+                    body = {"ticket": tid}
+                    allowed = name in row.allowed
+                else:
+                    url = f"{API}{route.replace('{ticket_id}', tid)}"
+                    body = row.body
+                    assert isinstance(row.allowed, dict)
+                    allowed = state in row.allowed[name]
+                resp = client.post(url, json=body, headers=headers)
+                check(resp, allowed, f"{name} × {state}", failures)
+                if resp.status_code == 403 and desk.get(tid).ticket != before:
+                    failures.append(f"{name} × {state}: refused, yet the ticket changed")
+        else:
+            if row.kind == "counter":
+                desk.set_counter_state(1, CounterState.OPEN, site_code="test")
+                ticket_in(desk, "called by 1")
+            url = f"{API}{route.replace('{number}', '1')}"
+            if row.kind != "agent":
+                url += "?site=test"
+            resp = client.post(url, json=row.body, headers=headers)
+            check(resp, name in row.allowed, name, failures)
+    assert not failures, "\n".join([route, *failures])
+
+
+def test_refusals_name_what_is_refused(centre: Any) -> None:
+    app, tokens = centre
+    client, desk = app.test_client(), app.extensions["motcua"].desk
+
+    def error(who: str, url: str, **body: Any) -> tuple[str, str]:
+        resp = client.post(f"{API}{url}", json=body, headers=auth(tokens[who]))
+        assert resp.status_code == 403, resp.get_data(as_text=True)
+        e = resp.get_json()["error"]
+        return e["message"], e["message_en"]
+
+    served = ticket_in(desk, "called by 2")
+    assert error("clerk 1", f"/tickets/{served}/cancel") == (
+        "Mã này của quầy số 1 không được thao tác trên phiếu của quầy số 2.",
+        "This token of counter 1 may not act on a ticket of counter 2.",
+    )
+    land = ticket_in(desk, "waiting DD")
+    number = desk.get(land).ticket.number
+    assert error("clerk 1", f"/tickets/{land}/cancel") == (
+        f"Mã này của quầy số 1 không được thao tác trên số {number}: "
+        "quầy không phục vụ lĩnh vực Đất đai.",
+        f"This token of counter 1 may not act on ticket {number}: "
+        "the counter does not serve Đất đai.",
+    )
+    waiting = ticket_in(desk, "waiting HT")
+    assert error("clerk 1 of other site", f"/tickets/{waiting}/cancel") == (
+        "Mã này của điểm other không được thao tác tại điểm test.",
+        "This token of site other may not act at site test.",
+    )
+    assert error("admin of other site", "/counters/1/pause?site=test")[1] == (
+        "This token of site other may not act at site test."
+    )
+    assert error("clerk 1", "/counters/3/call-next")[0] == (
+        "Mã này của quầy số 1 không được thao tác trên quầy số 3."
+    )
+    assert error("agent of 1,2", "/counters/3/call-next") == (
+        "Mã thiết bị này không được cấp cho quầy số 3 (chỉ quầy 1, 2).",
+        "This agent token is not for counter 3 (only 1, 2).",
+    )
+    # Calling another site's ticket by id at one's own counter: refused as such, not unknown.
+    assert error("clerk 1 of other site", "/counters/1/call", ticket=waiting)[1] == (
+        "This token of site other may not act at site test."
+    )
+    assert desk.get(waiting).ticket.status.value == "waiting"
+
+
+def test_reads_for_staff_are_scoped_too(centre: Any) -> None:
+    """A counter's figures are its clerk's (and its agent's, and the site's admins');
+    printers and device reports are the token's site's."""
+    app, tokens = centre
+    client = app.test_client()
+
+    def status(who: str, url: str) -> int:
+        return int(client.get(f"{API}{url}", headers=auth(tokens[who])).status_code)
+
+    stats = "/counters/1/stats?site=test"
+    assert [status(w, stats) for w in ("clerk 1", "agent of 1,2", "admin", "admin of all sites")] \
+        == [200] * 4  # fmt: skip
+    for who in ("clerk 3", "agent of 3", "admin of other site", "clerk 1 of other site"):
+        assert status(who, stats) == 403, who
+    client.post(f"{API}/agent/health", json={"devices": []}, headers=auth(tokens["agent of 3"]))
+    client.post(
+        f"{API}/agent/health", json={"devices": []}, headers=auth(tokens["agent of other site"])
+    )
+
+    def sites(who: str, url: str, key: str) -> set[str]:
+        body = client.get(f"{API}{url}", headers=auth(tokens[who])).get_json()
+        return {item["site"] for item in body[key]}
+
+    assert sites("admin", "/devices", "agents") == {"test"}
+    assert sites("admin of other site", "/devices", "agents") == {"other"}
+    assert sites("admin of all sites", "/devices", "agents") == {"test", "other"}
+    assert sites("admin", "/printers", "printers") <= {"test"}
+    assert sites("admin of all sites", "/printers", "printers") == {"test", "other"}
+
+
+def test_an_all_sites_admin_works_at_the_first_site_without_site(centre: Any) -> None:
+    app, tokens = centre
+    client = app.test_client()
+    resp = client.post(
+        f"{API}/tickets", json={"service": "HT"}, headers=auth(tokens["admin of all sites"])
+    )
+    assert resp.status_code == 201 and resp.get_json()["ticket"]["site"] == "test"
+    resp = client.post(
+        f"{API}/tickets?site=other", json={"service": "HT"}, headers=auth(tokens["admin"])
+    )
+    assert resp.status_code == 403
+
+
+# -- the token's life: revoked at once, expired with its own code ----------------------------
+
+
+@pytest.fixture
+def one_site(tmp_path: Path) -> Iterator[tuple[Any, FakeClock]]:
+    clock = FakeClock(local(2026, 11, 26, 9, 0))
+    app = create_app(make_config(tmp_path), clock=clock)
+    yield app, clock
+    app.extensions["motcua"].db.dispose()
+
+
+def _token_id(db: Database, name: str) -> int:
+    from queue_server.auth import list_tokens
+
+    return int(next(r.id for r in list_tokens(db) if r.name == name))
+
+
+def test_a_revoked_token_is_refused_on_its_very_next_request(one_site: Any) -> None:
+    app, clock = one_site
+    ext, client = app.extensions["motcua"], app.test_client()
+    kiosk = create_token(ext.db, clock, role="kiosk", site="test", name="kiosk 1")
+    issue: Callable[[], Any] = lambda: client.post(  # noqa: E731
+        f"{API}/tickets", json={"service": "HT"}, headers=auth(kiosk)
+    )
+    assert issue().status_code == 201  # now known to the verifier
+    assert revoke_token(ext.db, clock, _token_id(ext.db, "kiosk 1")) == clock.now()
+    resp = issue()
+    assert resp.status_code == 401
+    assert resp.get_json()["error"] == {
+        "code": "unauthorized",
+        "message": "Mã truy cập đã bị thu hồi.",
+        "message_en": "This token has been revoked.",
+    }
+    assert revoke_token(ext.db, clock, 10_000) is None
+
+
+def test_an_expired_token_gets_its_own_code(one_site: Any) -> None:
+    app, clock = one_site
+    ext, client = app.extensions["motcua"], app.test_client()
+    clerk = create_token(
+        ext.db, clock, role="clerk", site="test", counter=1,
+        expires_at=clock.now() + timedelta(hours=1),
+    )  # fmt: skip
+    stats = f"{API}/counters/1/stats"
+    assert client.get(stats, headers=auth(clerk)).status_code == 200
+    clock.advance(minutes=59, seconds=59)
+    assert client.get(stats, headers=auth(clerk)).status_code == 200
+    clock.advance(seconds=1)
+    resp = client.get(stats, headers=auth(clerk))
+    assert resp.status_code == 401
+    assert resp.get_json()["error"]["code"] == "token_expired"
