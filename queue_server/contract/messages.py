@@ -317,6 +317,41 @@ MESSAGES: dict[str, Message] = {
         "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
         "Please keep your ticket and wait to be called. Thank you!",
     ),
+    # -- server-rendered pages: error pages (by HTTP status) and the start page --------
+    "page.error.400": Message("Yêu cầu không hợp lệ", "Bad request"),
+    "page.error.400.hint": Message(
+        "Trình duyệt đã gửi một yêu cầu mà hệ thống không hiểu. Xin quay lại và thử lại.",
+        "The browser sent a request the system does not understand. Go back and try again.",
+    ),
+    "page.error.404": Message("Không tìm thấy trang này", "Page not found"),
+    "page.error.404.hint": Message(
+        "Địa chỉ có thể bị gõ sai hoặc trang không còn nữa. Xin kiểm tra lại địa chỉ, "
+        "hoặc về trang chủ để chọn màn hình.",
+        "The address may be mistyped, or the page is gone. Check the address, or go to the "
+        "start page to choose a screen.",
+    ),
+    "page.error.405": Message(
+        "Trang này không nhận thao tác vừa gửi", "This page does not accept that request"
+    ),
+    "page.error.405.hint": Message(
+        "Xin mở trang bằng đường dẫn thông thường.", "Open the page by its link instead."
+    ),
+    "page.error.413": Message("Dữ liệu gửi lên quá lớn", "Request too large"),
+    "page.error.413.hint": Message(
+        "Xin gửi ít dữ liệu hơn rồi thử lại.", "Send less data and try again."
+    ),
+    "page.error.500": Message("Hệ thống đang gặp sự cố", "Something went wrong on the server"),
+    "page.error.500.hint": Message(
+        "Sự cố đã được ghi lại. Xin thử lại sau ít phút; nếu vẫn lỗi, xin báo cán bộ kỹ thuật "
+        "của trung tâm.",
+        "The problem has been logged. Try again in a few minutes; if it persists, tell the "
+        "centre's IT staff.",
+    ),
+    "page.error.other": Message("Không thể mở trang này", "This page cannot be shown"),
+    "page.error.other.hint": Message(
+        "Xin thử lại, hoặc về trang chủ.", "Try again, or go to the start page."
+    ),
+    "page.home_link": Message("Về trang chủ", "Start page"),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
     "cli.demo_local": Message(
