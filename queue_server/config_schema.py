@@ -367,6 +367,11 @@ class SiteTable(Table):
     one_ticket_per_citizen: bool = Field(
         False, description="Ask a phone/ID number: one ticket per field per day for each."
     )
+    status_rating: bool = Field(
+        False,
+        description="Offer the one-tap satisfaction rating (Rất hài lòng / Hài lòng / Không hài "
+        "lòng) on the ticket status page once the citizen was served (within 24 hours).",
+    )
 
     @model_validator(mode="after")
     def _services_and_counters_agree(self) -> Self:

@@ -40,6 +40,10 @@ from .storage.database import Database
 
 MAX_CAS_RETRIES = 20
 RATING_WINDOW = timedelta(minutes=10)
+STATUS_RATING_WINDOW = timedelta(hours=24)
+"""How long after the visit the status page still takes a rating."""
+STATUS_RATING_SCALE = 3
+"""The status page's levels: 3 Rất hài lòng, 2 Hài lòng, 1 Không hài lòng."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,16 @@ class TicketView:
 
     ticket: Ticket
     ahead: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketRating:
+    """A ticket's satisfaction rating as its status page sees it."""
+
+    offered: bool
+    """The page may ask now: ratings on for the site, served, within the window, not rated."""
+    score: int | None
+    scale: int | None
 
 
 @dataclass(frozen=True)
@@ -423,6 +437,52 @@ class QueueDesk:
             )  # fmt: skip
             return self._view(conn, ticket)
 
+    def ticket_rating(self, ticket: Ticket) -> TicketRating:
+        """Whether the status page offers a rating for this ticket, and the one recorded."""
+        with self.db.read() as conn:
+            recorded = _recorded_rating(repo.ticket_events_of(conn, ticket.id))
+        site = self.site(ticket.site)
+        offered = recorded is None and self._rating_open(site, ticket) is None
+        score, scale = recorded or (None, None)
+        return TicketRating(offered, score, scale)
+
+    def rate_ticket(self, ticket_id: str, score: int, *, actor: str = "") -> TicketView:
+        """The citizen's rating from the ticket's status page: once per ticket (whatever the
+        channel), only after it was served; the same score again is a no-op (a retried tap),
+        another score is 409 already_rated."""
+        if not 1 <= score <= STATUS_RATING_SCALE:
+            raise Invalid("invalid_rating")
+        now = self.clock.now()
+        with self.db.write() as conn:
+            ticket = repo.lock_ticket(conn, ticket_id)
+            if ticket is None:
+                raise NotFound("unknown_ticket")
+            recorded = _recorded_rating(repo.ticket_events_of(conn, ticket.id))
+            if recorded == (score, STATUS_RATING_SCALE):
+                return self._view(conn, ticket)
+            if recorded is not None:
+                raise Conflict("already_rated", number=ticket.number)
+            closed = self._rating_open(self.site(ticket.site), ticket, now)
+            if closed is not None:
+                raise Conflict(closed, number=ticket.number)
+            repo.append_events(
+                conn, ticket.site,
+                [TicketEvent(ticket.id, EventKind.RATED, now, ticket.counter, actor,
+                             ticket.service, f"{score}/{STATUS_RATING_SCALE}")],
+            )  # fmt: skip
+            return self._view(conn, ticket)
+
+    def _rating_open(self, site: Site, ticket: Ticket, now: datetime | None = None) -> str | None:
+        """None when the status page may take a rating for the ticket now, else why not."""
+        if not site.status_rating:
+            return "rating_off"
+        if ticket.status is not TicketStatus.DONE:
+            return "rating_not_served"
+        done_at = ticket.updated_at or ticket.called_at or ticket.issued_at
+        if (now or self.clock.now()) - done_at > STATUS_RATING_WINDOW:
+            return "rating_closed"
+        return None
+
     def set_counter_state(
         self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = ""
     ) -> CounterView:
@@ -630,4 +690,14 @@ class QueueDesk:
         return datetime.combine(local.date(), time(0), tzinfo=site.tz)
 
 
-__all__ = ["CounterView", "QueueDesk", "Snapshot", "TicketView"]
+def _recorded_rating(events: list[TicketEvent]) -> tuple[int, int] | None:
+    """The first rating in a ticket's log as (score, scale): the one that counts."""
+    for e in events:
+        if e.kind is EventKind.RATED:
+            score, _, scale = e.detail.partition("/")
+            if score.isdigit() and scale.isdigit():
+                return int(score), int(scale)
+    return None
+
+
+__all__ = ["CounterView", "QueueDesk", "Snapshot", "TicketRating", "TicketView"]

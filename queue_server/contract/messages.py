@@ -276,6 +276,28 @@ MESSAGES: dict[str, Message] = {
         "Quầy số {counter} chưa phục vụ ai để đánh giá.",
         "Counter {counter} has served nobody to rate.",
     ),
+    # The rating from a ticket's status page (POST /tickets/<id>/rating).
+    "rating_off": _error(
+        _CONFLICT,
+        "Trung tâm chưa nhận đánh giá qua trang này.",
+        "This centre does not take ratings on the status page.",
+    ),
+    "rating_not_served": _error(
+        _CONFLICT,
+        "Số {number} chưa được phục vụ nên chưa thể đánh giá.",
+        "Ticket {number} has not been served yet, so it cannot be rated.",
+    ),
+    "rating_closed": _error(
+        _CONFLICT,
+        "Đã quá 24 giờ kể từ khi số {number} được phục vụ; không thể đánh giá nữa.",
+        "More than 24 hours have passed since ticket {number} was served; it can no longer "
+        "be rated.",
+    ),
+    "already_rated": _error(
+        _CONFLICT,
+        "Số {number} đã được đánh giá; mỗi số chỉ đánh giá một lần.",
+        "Ticket {number} has already been rated; each ticket is rated once.",
+    ),
     "demo_locked": _error(
         ErrorKind.FORBIDDEN,
         "Bàn phím mô phỏng đang khóa: máy chủ nghe trên {host}, ai vào được mạng đều có thể "
@@ -352,6 +374,50 @@ MESSAGES: dict[str, Message] = {
         "Xin thử lại, hoặc về trang chủ.", "Try again, or go to the start page."
     ),
     "page.home_link": Message("Về trang chủ", "Start page"),
+    # -- the ticket status page (/t/<id>) ---------------------------------------------
+    "label.live": Message("Đang cập nhật", "Live"),
+    "label.issued": Message("Giờ lấy số", "Issued at"),
+    "label.status_note": Message(
+        "Trang này tự cập nhật. Vui lòng có mặt tại sảnh khi gần đến lượt.",
+        "This page updates itself. Please be in the hall when your turn is near.",
+    ),
+    "label.called_note": Message(
+        "Trang này tự cập nhật. Xin mang theo phiếu và giấy tờ đến quầy.",
+        "This page updates itself. Bring your ticket and documents to the counter.",
+    ),
+    "label.go_to": Message("Mời bạn đến {counter}", "Please go to {counter}"),
+    "label.thanks": Message(
+        "Cảm ơn bạn đã đến làm thủ tục tại trung tâm!", "Thank you for visiting the centre!"
+    ),
+    "label.result": Message("Kết quả", "Result"),
+    "label.result_done": Message("Đã phục vụ tại {counter}", "Served at {counter}"),
+    "label.result_no_show": Message(
+        "Không có mặt khi được gọi. Nếu bạn vẫn còn ở trung tâm, xin báo cán bộ tại quầy để "
+        "được gọi lại.",
+        "Not present when called. If you are still at the centre, ask the clerk at the "
+        "counter to call you again.",
+    ),
+    "label.result_cancelled": Message("Số này đã được hủy.", "This ticket was cancelled."),
+    "label.result_transferred": Message(
+        "Chuyển lĩnh vực: số của bạn đã được chuyển từ {from_service} sang {to_service}. "
+        "Vui lòng tiếp tục chờ gọi số.",
+        "Transferred: your ticket moved from {from_service} to {to_service}. Please keep "
+        "waiting to be called.",
+    ),
+    "label.rating_ask": Message(
+        "Bạn có hài lòng với sự phục vụ hôm nay không?",
+        "How satisfied are you with today's service?",
+    ),
+    # The three levels (Thông tư 01/2018/TT-VPCP); scores as POST .../rating takes them.
+    "label.rating_3": Message("Rất hài lòng", "Very satisfied"),
+    "label.rating_2": Message("Hài lòng", "Satisfied"),
+    "label.rating_1": Message("Không hài lòng", "Not satisfied"),
+    "label.rating_thanks": Message(
+        "Cảm ơn bạn đã đánh giá: {level}.", "Thank you for your rating: {level}."
+    ),
+    "label.rating_failed": Message(
+        "Chưa gửi được đánh giá, xin chạm lại.", "The rating was not sent; please tap again."
+    ),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
     "cli.demo_local": Message(

@@ -152,7 +152,7 @@ class RatingRequest(Body):
     model_config = ConfigDict(json_schema_extra=_rating_schema)
 
     score: int = Field(
-        description="1..scale; on 3 levels: 3 Rất hài lòng, 2 Hài lòng, 1 Chưa hài lòng.",
+        description="1..scale; on 3 levels: 3 Rất hài lòng, 2 Hài lòng, 1 Không hài lòng.",
         json_schema_extra={"minimum": 1, "maximum": 5},
     )
     scale: int = Field(3, description="3 or 5 levels.", json_schema_extra={"enum": [3, 5]})
@@ -180,6 +180,16 @@ class AgentHealthRequest(Body):
     @classmethod
     def _first_hundred(cls, value: Any) -> Any:
         return value[:100] if isinstance(value, list) else value
+
+
+class TicketRatingRequest(Body):
+    """POST /tickets/<id>/rating: the citizen's tap on the status page (3 levels)."""
+
+    score: int = Field(
+        description="3 Rất hài lòng, 2 Hài lòng, 1 Không hài lòng (the levels of the counter "
+        "pads' 3-button scale).",
+        json_schema_extra={"minimum": 1, "maximum": 3},
+    )
 
 
 class PrinterFaultRequest(Body):
@@ -317,6 +327,23 @@ class Issued(Out):
     ticket: Ticket
     estimate_minutes: int | None
     print_: PrintResult | None = Field(None, alias="print")
+
+
+class RatingOffer(Out):
+    """Whether the ticket's status page offers the rating, and the rating recorded."""
+
+    offered: bool = Field(
+        description="Ratings are on for the site (`status_rating`), the ticket was served in "
+        "the last 24 hours, and it has no rating yet."
+    )
+    score: int | None = Field(description="The rating recorded (from any channel), or null.")
+    scale: int | None = Field(description="Its scale (3 or 5), or null.")
+
+
+class TicketStatusAnswer(Issued):
+    """A ticket for the holder of its id: with its estimated wait and its rating."""
+
+    rating: RatingOffer
 
 
 class TicketAnswer(Out):

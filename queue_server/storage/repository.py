@@ -153,6 +153,14 @@ def get_ticket(conn: Connection, ticket_id: str) -> Ticket | None:
     return _ticket(row) if row else None
 
 
+def lock_ticket(conn: Connection, ticket_id: str) -> Ticket | None:
+    """A ticket by id, its row locked until the transaction ends (one rating at a time)."""
+    if "\x00" in ticket_id:
+        return None
+    row = conn.execute(select(tickets).where(tickets.c.id == ticket_id).with_for_update()).first()
+    return _ticket(row) if row else None
+
+
 def find_ticket_by_number(conn: Connection, site: str, day: date, number: str) -> Ticket | None:
     """Today's ticket with a printed number."""
     if "\x00" in number:  # no number has one, and PostgreSQL rejects NUL in text

@@ -185,13 +185,50 @@ def printers() -> m.Printers:
     )
 
 
-@api.get("/tickets/<ticket_id>", response=m.Issued, path=m.TicketPath, errors=("unknown_ticket",))
-def get_ticket(path: m.TicketPath) -> m.Issued:
-    """A ticket (anyone holding its id), with its estimated wait"""
+@api.get(
+    "/tickets/<ticket_id>",
+    response=m.TicketStatusAnswer,
+    path=m.TicketPath,
+    errors=("unknown_ticket",),
+)
+def get_ticket(path: m.TicketPath) -> m.TicketStatusAnswer:
+    """A ticket (anyone holding its id), with its estimated wait and its rating"""
     view = desk().get(path.ticket_id)
     s = desk().site(view.ticket.site)
-    return m.Issued(
-        ticket=view_out(view, s, base_url()), estimate_minutes=desk().estimate(view), print=None
+    rating = desk().ticket_rating(view.ticket)
+    return m.TicketStatusAnswer(
+        ticket=view_out(view, s, base_url()),
+        estimate_minutes=desk().estimate(view),
+        print=None,
+        rating=m.RatingOffer(offered=rating.offered, score=rating.score, scale=rating.scale),
+    )
+
+
+@api.post(
+    "/tickets/<ticket_id>/rating",
+    response=m.Rated,
+    path=m.TicketPath,
+    body=m.TicketRatingRequest,
+    errors=(
+        "unknown_ticket", "invalid_rating", "rating_off", "rating_not_served", "rating_closed",
+        "already_rated",
+    ),
+)  # fmt: skip
+def rate_ticket(path: m.TicketPath, body: m.TicketRatingRequest) -> m.Rated:
+    """The citizen's rating from the ticket's status page
+
+    Anyone holding the ticket's id (the status page's secret), once the ticket was served and
+    within 24 hours, when the site has `status_rating` on. Once per ticket, whatever the
+    channel (a counter's rating pad too): the same score again answers as the first time
+    (a repeated tap), another score is 409 `already_rated`. 3 levels: 3 Rất hài lòng,
+    2 Hài lòng, 1 Không hài lòng.
+    """
+    view = desk().rate_ticket(path.ticket_id, body.score, actor="citizen")
+    s = desk().site(view.ticket.site)
+    recorded = desk().ticket_rating(view.ticket)
+    return m.Rated(
+        ticket=view_out(view, s, base_url()),
+        rating=m.Rating(score=recorded.score or body.score, scale=recorded.scale or 3),
     )
 
 
@@ -342,7 +379,7 @@ def rating(path: m.CounterPath, query: m.SiteQuery, body: m.RatingRequest) -> m.
     """The citizen's satisfaction score
 
     For the ticket being served, or the one completed in the last 10 minutes (3 levels:
-    Rất hài lòng / Hài lòng / Chưa hài lòng).
+    Rất hài lòng / Hài lòng / Không hài lòng).
     """
     s = site(query)
     view = desk().rate(

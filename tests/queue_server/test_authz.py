@@ -117,6 +117,9 @@ ROWS: dict[str, Row] = {
     "/tickets/{ticket_id}/print": Row("ticket", KIOSK_ROUTES, {}),
     "/tickets/{ticket_id}/cancel": Row("ticket", CLERK_ROUTES, {}),
     "/tickets/{ticket_id}/return": Row("ticket", CLERK_ROUTES, {}),
+    # The status page's rating: the ticket's secret id is the authority, whoever sends it
+    # (a token changes nothing); served-only and once-only are the desk's 409s.
+    "/tickets/{ticket_id}/rating": Row("ticket", {w: ALL for w in WHO}, {"score": 3}),
     "/counters/{number}/call": Row("call", AT_COUNTER_1, {}),
     **{
         f"/counters/{{number}}/{action}": Row("counter", AT_COUNTER_1, body)

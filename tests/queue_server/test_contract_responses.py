@@ -161,6 +161,11 @@ def test_every_route_answers_as_documented_for_every_role(app):
     c.call("POST", "/counters/3/rating", agent, json={"score": 3})
     c.call("POST", "/counters/3/rating", agent, json={"score": 9})
     c.call("POST", "/counters/3/rating", agent, json={"score": "3"})
+    # The status page's rating, by the ticket's id (this centre has status_rating off).
+    for who in (None, kiosk):
+        c.call("POST", f"/tickets/{ids[0]}/rating", who, json={"score": 3})
+    c.call("POST", f"/tickets/{ids[0]}/rating", None, json={"score": 9})
+    c.call("POST", "/tickets/nope/rating", None, json={"score": 3})
     c.call("POST", "/counters/99/call-next", admin, json={})
     c.call("POST", "/counters/1/call-next?site=nowhere", admin, json={})
     for action in ("pause", "resume", "close", "resume"):
