@@ -17,7 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from tests.conftest import ARTIFACTS, ServerProcess
+from tests.conftest import ARTIFACTS, ServerProcess, centre_text
 
 pytestmark = pytest.mark.server
 
@@ -170,3 +170,140 @@ def test_ticket_ids_are_not_guessable(centre: Centre) -> None:
     # The number on the slip does not lead to the page.
     r = requests.get(f"{centre.url}/t/{tickets[0]['number']}", timeout=HTTP_TIMEOUT)
     assert r.status_code == 404
+
+
+# -- after the visit (issue 11, item 16): thanks, the result, the one-tap rating -------------
+
+SCREENS = ARTIFACTS / "screens"
+RATING_ON = centre_text().replace(
+    'hours = "always"\n', 'hours = "always"\nstatus_rating = true\n', 1
+)
+HALL_NOTE = "Vui lòng có mặt tại sảnh"
+
+
+def screen(page: Page, name: str) -> None:
+    """Screenshot to artifacts/screens/<name>.png (the lead looks at these)."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.screenshot(path=str(SCREENS / f"{name}.png"), animations="disabled", full_page=True)
+
+
+@pytest.fixture
+def rating_centre(server_factory: Callable[..., ServerProcess]) -> Centre:
+    """The test centre with status_rating on."""
+    return Centre(server_factory(env=HOOKS, centre=RATING_ON).start())
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways on a phone: {width}"
+
+
+def test_after_the_visit_thanks_the_result_and_one_tap_rating(
+    rating_centre: Centre, phone: Page
+) -> None:
+    c = rating_centre
+    mine = c.issue()
+    phone.goto(mine["status_url"])
+    expect(phone.locator("body")).to_have_attribute("data-status", "waiting")
+    expect(phone.locator("#s-note")).to_have_text(
+        "Trang này tự cập nhật. Vui lòng có mặt tại sảnh khi gần đến lượt."
+    )
+    expect(phone.locator("#s-result")).to_be_hidden()
+    expect(phone.locator("#s-rating")).to_be_hidden()
+    screen(phone, "status-1-waiting")
+    phone.evaluate("window.__noReload = true")
+
+    assert c.call_next(1)["id"] == mine["id"]  # type: ignore[index]
+    expect(phone.locator("body")).to_have_attribute("data-status", "called")
+    expect(phone.locator("#s-call")).to_have_text("Mời bạn đến Quầy số 01")
+    expect(phone.locator("#s-note")).not_to_contain_text(HALL_NOTE)
+    expect(phone.locator("#s-rating")).to_be_hidden()
+    screen(phone, "status-2-called")
+
+    c.post("/counters/1/complete", c.admin, {})
+    expect(phone.locator("body")).to_have_attribute("data-status", "done")
+    expect(phone.locator("#s-thanks")).to_have_text("Cảm ơn bạn đã đến làm thủ tục tại trung tâm!")
+    expect(phone.locator("#s-outcome")).to_have_text("Đã phục vụ tại Quầy số 01")
+    expect(phone.locator("#s-state")).to_have_text("Đã phục vụ")
+    expect(phone.locator("#s-note")).to_be_hidden()
+    expect(phone.locator("#f-ahead")).to_be_hidden()
+    assert HALL_NOTE not in phone.locator("main").inner_text()
+    buttons = phone.locator("#s-rate-buttons button")
+    expect(buttons).to_have_text(["Rất hài lòng", "Hài lòng", "Không hài lòng"])
+    for box in (buttons.nth(i).bounding_box() for i in range(3)):
+        assert box is not None and box["height"] >= 48, "a rating button too small to tap"
+    assert phone.evaluate("window.__noReload === true"), "the page reloaded"
+    no_sideways_scroll(phone)
+    screen(phone, "status-3-done-rating")
+
+    buttons.first.tap()  # one tap: Rất hài lòng
+    expect(phone.locator("#s-rated")).to_have_text("Cảm ơn bạn đã đánh giá: Rất hài lòng.")
+    expect(phone.locator("#s-rate-buttons")).to_be_hidden()
+    screen(phone, "status-4-rated")
+    log = requests.get(f"{c.url}{API}/tickets/{mine['id']}/events", timeout=HTTP_TIMEOUT).json()
+    assert [e["detail"] for e in log["events"] if e["kind"] == "rated"] == ["3/3"]
+
+    phone.reload()  # the rating stays recorded, and is not offered again
+    expect(phone.locator("#s-rated")).to_have_text("Cảm ơn bạn đã đánh giá: Rất hài lòng.")
+    expect(phone.locator("#s-rate-buttons")).to_be_hidden()
+
+
+def test_the_other_results_as_the_centre_recorded_them(rating_centre: Centre, phone: Page) -> None:
+    c = rating_centre
+    absent, cancelled, moved = c.issue(), c.issue(), c.issue()
+
+    phone.goto(absent["status_url"])
+    expect(phone.locator("body")).to_have_attribute("data-status", "waiting")
+    assert c.call_next(1)["id"] == absent["id"]  # type: ignore[index]
+    c.post("/counters/1/no-show", c.admin, {})
+    expect(phone.locator("body")).to_have_attribute("data-status", "no_show")
+    expect(phone.locator("#s-outcome")).to_contain_text("Không có mặt khi được gọi.")
+    expect(phone.locator("#s-thanks")).to_be_visible()
+    expect(phone.locator("#s-rating")).to_be_hidden()  # nobody was served: nothing to rate
+    assert HALL_NOTE not in phone.locator("main").inner_text()
+    screen(phone, "status-5-no-show")
+
+    phone.goto(cancelled["status_url"])
+    expect(phone.locator("body")).to_have_attribute("data-status", "waiting")
+    c.post(f"/tickets/{cancelled['id']}/cancel", c.admin, {})
+    expect(phone.locator("body")).to_have_attribute("data-status", "cancelled")
+    expect(phone.locator("#s-outcome")).to_have_text("Số này đã được hủy.")
+    expect(phone.locator("#s-state")).to_have_text("Đã hủy")
+    expect(phone.locator("#s-rating")).to_be_hidden()
+    screen(phone, "status-6-cancelled")
+
+    phone.goto(moved["status_url"])
+    expect(phone.locator("body")).to_have_attribute("data-status", "waiting")
+    assert c.call_next(1)["id"] == moved["id"]  # type: ignore[index]
+    expect(phone.locator("body")).to_have_attribute("data-status", "called")
+    c.post("/counters/1/transfer", c.admin, {"service": "CT"})
+    expect(phone.locator("body")).to_have_attribute("data-status", "waiting")
+    expect(phone.locator("#s-moved")).to_have_text(
+        "Chuyển lĩnh vực: số của bạn đã được chuyển từ Hộ tịch sang Chứng thực. "
+        "Vui lòng tiếp tục chờ gọi số."
+    )
+    expect(phone.locator("#s-field")).to_have_text("Chứng thực")
+    expect(phone.locator("#s-result")).to_be_hidden()
+    no_sideways_scroll(phone)
+    screen(phone, "status-7-transferred")
+
+
+def test_no_rating_where_the_site_has_it_off(centre: Centre, phone: Page) -> None:
+    mine = centre.issue()
+    phone.goto(mine["status_url"])
+    expect(phone.locator("body")).to_have_attribute("data-status", "waiting")
+    assert centre.call_next(1)["id"] == mine["id"]  # type: ignore[index]
+    centre.post("/counters/1/complete", centre.admin, {})
+    expect(phone.locator("body")).to_have_attribute("data-status", "done")
+    expect(phone.locator("#s-outcome")).to_have_text("Đã phục vụ tại Quầy số 01")
+    expect(phone.locator("#s-rating")).to_be_hidden()
+
+
+def test_the_status_page_in_english(rating_centre: Centre, phone: Page) -> None:
+    mine = rating_centre.issue()
+    phone.goto(mine["status_url"] + "?lang=en")
+    expect(phone.locator("#s-note")).to_have_text(
+        "This page updates itself. Please be in the hall when your turn is near."
+    )
+    expect(phone.locator("#s-state")).to_have_text("Waiting")
