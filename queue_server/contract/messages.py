@@ -374,6 +374,98 @@ MESSAGES: dict[str, Message] = {
         "Xin thử lại, hoặc về trang chủ.", "Try again, or go to the start page."
     ),
     "page.home_link": Message("Về trang chủ", "Start page"),
+    # The start page (/) for the centre's staff.
+    "home.title": Message(
+        "Trang khởi đầu cho cán bộ trung tâm", "Start page for the centre's staff"
+    ),
+    "home.state_at": Message("Trạng thái lúc {time}", "State at {time}"),
+    "home.state": Message("Tình hình trung tâm", "The centre now"),
+    "home.counters_open": Message("Quầy đang mở", "Counters open"),
+    "home.counters_paused": Message("Quầy tạm dừng", "Counters paused"),
+    "home.counters_closed": Message("Quầy đóng", "Counters closed"),
+    "home.waiting_total": Message("Người đang chờ", "People waiting"),
+    "home.col_counter": Message("Quầy", "Counter"),
+    "home.col_state": Message("Trạng thái", "State"),
+    "home.col_ticket": Message("Số tại quầy", "Ticket at the counter"),
+    "home.col_fields": Message("Lĩnh vực", "Fields"),
+    "home.col_waiting": Message("Số người chờ", "Waiting"),
+    "home.screens": Message("Các màn hình", "Screens"),
+    "home.kiosk": Message("Kiosk lấy số", "Ticket kiosk"),
+    "home.kiosk_for": Message(
+        "Màn hình cảm ứng để công dân lấy số theo lĩnh vực và in phiếu. Đăng nhập một lần "
+        "bằng mã kiosk.",
+        "The touch screen where citizens take a ticket for their field. Signs in once with "
+        "a kiosk code.",
+    ),
+    "home.lobby": Message("Màn hình sảnh", "Lobby display"),
+    "home.lobby_for": Message(
+        "Màn hình lớn ở sảnh chờ: số đang gọi và quầy, các số đã gọi, số người chờ từng lĩnh "
+        "vực; phát tiếng gọi số. Màn hình thứ hai trong cùng sảnh: tắt tiếng.",
+        "The big screen in the hall: the number called and its counter, recent calls, people "
+        "waiting per field; plays the calls. A second screen in the same hall: muted.",
+    ),
+    "home.lobby_en": Message("Tiếng Anh", "In English"),
+    "home.lobby_muted": Message("Tắt tiếng", "Muted"),
+    "home.counter_displays": Message("Màn hình trên quầy", "Counter displays"),
+    "home.counter_displays_for": Message(
+        "Màn hình nhỏ phía trên mỗi quầy: số quầy và số đang được mời đến quầy.",
+        "The small screen above each counter: its number and the ticket called to it.",
+    ),
+    "home.consoles": Message("Bàn làm việc của cán bộ", "Clerk consoles"),
+    "home.consoles_for": Message(
+        "Cán bộ gọi số tiếp theo, gọi lại, đánh dấu vắng, chuyển lĩnh vực, tạm dừng quầy. "
+        "Đăng nhập bằng mã của quầy.",
+        "Clerks call the next number, recall, mark not present, transfer, pause. Signs in "
+        "with the counter's code.",
+    ),
+    "home.demo_devices": Message("Thiết bị mô phỏng", "Simulated devices"),
+    "home.demo_devices_for": Message(
+        "Bản trình diễn: bàn phím gọi số và bảng LED mô phỏng của từng quầy.",
+        "Demo: each counter's simulated keypad and LED board.",
+    ),
+    "home.status_page": Message("Trang trạng thái phiếu", "Ticket status page"),
+    "home.status_page_for": Message(
+        "Trên điện thoại của công dân, mở bằng mã QR trên phiếu: số người chờ trước, quầy khi "
+        "được gọi, kết quả và đánh giá. Mỗi phiếu có địa chỉ riêng, không liệt kê ở đây.",
+        "On the citizen's phone, opened from the slip's QR code: people ahead, the counter "
+        "once called, the result and the rating. Each ticket has its own address, not "
+        "listed here.",
+    ),
+    "home.api": Message("API cho hệ thống khác", "API for other systems"),
+    "home.api_for": Message(
+        "Tài liệu OpenAPI 3.1 của mọi lệnh, và trạng thái sảnh dạng JSON.",
+        "The OpenAPI 3.1 document of every route, and the lobby's state as JSON.",
+    ),
+    "home.health": Message("Tình trạng máy chủ", "Server health"),
+    "home.health_for": Message(
+        "Trả lời {status} khi máy chủ đang chạy (dùng cho giám sát).",
+        "Answers {status} while the server runs (for monitoring).",
+    ),
+    "home.sign_in": Message("Mã đăng nhập", "Sign-in codes"),
+    "home.sign_in_demo": Message(
+        "Bản trình diễn: các đường dẫn dưới đây đã kèm mã đăng nhập. Ai mở được trang này đều "
+        "dùng được các mã này.",
+        "Demo: the links below carry their sign-in codes. Anyone who can open this page can "
+        "use them.",
+    ),
+    "home.sign_in_locked": Message(
+        "Bản trình diễn nghe trên {host}: mã đăng nhập chỉ in trong cửa sổ chạy «motcua run», "
+        "không hiện ở trang này.",
+        "The demo listens on {host}: sign-in codes are printed only in the window running "
+        "`motcua run`, not on this page.",
+    ),
+    "home.sign_in_how": Message(
+        "Mã đăng nhập không bao giờ hiện ở trang này. Quản trị viên cấp mã bằng lệnh "
+        "«motcua token create» (ví dụ: --role clerk --counter 3) và xem, thu hồi bằng "
+        "«motcua token list» / «motcua token revoke».",
+        "Sign-in codes are never shown on this page. An administrator creates them with "
+        "`motcua token create` (e.g. --role clerk --counter 3) and lists or revokes them "
+        "with `motcua token list` / `motcua token revoke`.",
+    ),
+    "home.code_kiosk": Message("Mã kiosk", "Kiosk code"),
+    "home.code_admin": Message("Mã quản trị", "Admin code"),
+    "home.code_clerk": Message("Mã của {counter}", "Code of {counter}"),
+    "home.demo": Message("Bản trình diễn", "Demo"),
     # -- the ticket status page (/t/<id>) ---------------------------------------------
     "label.live": Message("Đang cập nhật", "Live"),
     "label.issued": Message("Giờ lấy số", "Issued at"),
