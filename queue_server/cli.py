@@ -90,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     csub = config.add_subparsers(dest="config_command", required=True)
     check = csub.add_parser("check", help="validate a centre file")
     check.add_argument("file")
+    public = csub.add_parser(
+        "public-url",
+        help="where the slips' QR codes lead; with URL (and --config) set public_url",
+    )
+    public.add_argument("url", nargs="?", help="e.g. https://hcc.example.gov.vn/")
+    public.add_argument("--config", help="the centre file whose [server] table gets it")
+    public.add_argument(
+        "--offer",
+        action="store_true",
+        help="ask for it once when stdin is a terminal and it is unset (scripts/setup.sh); "
+        "otherwise only say how to set it",
+    )
     return p
 
 
@@ -115,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             return _voice_build(args)
         if args.command == "agent":
             return _agent(args)
+        if args.config_command == "public-url":
+            return _public_url(args)
         return _config_check(args)
     except ConfigError as err:
         vi, en = render("cli.config_error")
@@ -169,6 +183,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  chế độ / async mode: {server.async_mode}")
     for label, url in demo_links(ext, base):
         print(f"  {label}: {url}")
+    status_vi, status_en = render("cli.status_page")
+    print(f"  {status_vi} / {status_en}: {_qr_base(config, ext.printing.link_base)}/t/<id>")
     for vi, en in safety_notes(ext):
         print(f"  ! {vi}\n    {en}")
     if not server.public_url:
@@ -424,6 +440,78 @@ def _config_check(args: argparse.Namespace) -> int:
     ]
     print(json.dumps({"ok": True, "sites": summary}, ensure_ascii=False))
     return 0
+
+
+def _qr_base(config: Any, link_base: str) -> str:
+    """Where status links on slips point: public_url, else the listening address."""
+    return str(config.server.public_url or link_base).rstrip("/")
+
+
+def _say(code: str, **params: object) -> None:
+    from .contract.messages import render
+
+    vi, en = render(code, **params)
+    print(f"{vi}\n{en}")
+
+
+def _public_url(args: argparse.Namespace) -> int:
+    """`motcua config public-url`: explain where QR codes lead; set public_url."""
+    from .config import load_config
+    from .printing import listening_url
+    from .public_url import check
+
+    config = load_config(args.config)
+    server = config.server
+    url = args.url
+    if url is None and args.offer and not server.public_url:
+        url = _ask_public_url() if args.config and sys.stdin.isatty() else None
+        if url == "":
+            _say("cli.public_url_skipped")
+            url = None
+    if url is not None:
+        try:
+            url = check(url)
+        except ValueError:
+            _say("cli.public_url_invalid", url=url)
+            return 2
+        if not args.config:
+            _say("cli.public_url_env", url=url)
+            return 0
+        _write_public_url(args.config, url)
+        _say("cli.public_url_set", url=url, file=args.config)
+        return 0
+    target = f"{_qr_base(config, listening_url(server.host, server.port))}/t/<id>"
+    if server.public_url:
+        _say("cli.qr_public", url=target)
+    elif server.loopback:
+        _say("cli.qr_loopback", host=server.host, url=target)
+    else:
+        _say("cli.qr_local", url=target)
+    if not server.public_url:
+        _say("cli.public_url_how")
+    return 0
+
+
+def _ask_public_url() -> str:
+    """One question on the terminal; "" when skipped (Enter, end of input)."""
+    from .contract.messages import render
+
+    vi, en = render("cli.public_url_ask")
+    try:
+        return input(f"{vi}\n{en}: ").strip()
+    except EOFError:
+        return ""
+
+
+def _write_public_url(path: str, url: str) -> None:
+    """Set public_url in the centre file's [server] table, checking the result loads."""
+    from .config import parse_config
+    from .public_url import set_in_toml
+
+    file = Path(path)
+    text = set_in_toml(file.read_text("utf-8"), url)
+    parse_config(text, path, environ={})  # ConfigError: the file is left as it was
+    file.write_text(text, "utf-8")
 
 
 if __name__ == "__main__":

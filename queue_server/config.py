@@ -99,6 +99,19 @@ HostList = Annotated[
     Reword("must be a list of strings", deep=True),
     _names(HOST_RE, "HOST or HOST:PORT"),
 ]
+
+
+def _public_url(value: str | None) -> str | None:
+    from .public_url import check
+
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except ValueError as err:
+        raise problem(str(err)) from None
+
+
 OriginList = Annotated[
     list[str],
     Reword("must be a list of strings", deep=True),
@@ -147,11 +160,12 @@ class ServerSettings(Table):
     max_body_bytes: Annotated[int, Field(gt=0), POSITIVE] = _setting(
         16384, "MOTCUA_MAX_BODY_BYTES", "Largest request body accepted; bigger ones get 413."
     )
-    public_url: str | None = _setting(
+    public_url: Annotated[str | None, AfterValidator(_public_url)] = _setting(
         None,
         "MOTCUA_PUBLIC_URL",
-        "Base URL of ticket status links (QR codes), e.g. `http://10.0.0.2:5000/`; its origin "
-        "may open Socket.IO connections.",
+        "Base URL of ticket status links (QR codes), e.g. `https://hcc.example.gov.vn/`; "
+        "unset, QR codes lead to the listening address, which opens only inside the centre's "
+        "network. Its origin may open Socket.IO connections.",
         "links relative on screens, the listening address on slips",
     )
     trusted_hosts: HostList = _setting(

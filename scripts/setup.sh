@@ -1,6 +1,22 @@
 #!/usr/bin/env bash
 # Set up MộtCửa Queue in ./.venv: `scripts/setup.sh` for running, `scripts/setup.sh dev` for tests.
+# `scripts/setup.sh --config centre.toml` for a centre: also offers public_url, the address the
+# slips' QR codes lead to (asked once when run in a terminal; otherwise it says how to set it).
 set -euo pipefail
+extras=""
+centre=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    dev) extras="[dev]" ;;
+    --config) centre="${2:-}"; [ -n "$centre" ] || { echo "setup: --config needs a file" >&2; exit 2; }; shift ;;
+    *) echo "usage: scripts/setup.sh [dev] [--config centre.toml]" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ -n "$centre" ]; then  # resolved before the cd below: relative to where setup was run
+  [ -f "$centre" ] || { echo "setup: no centre file $centre" >&2; exit 2; }
+  centre="$(cd "$(dirname "$centre")" && pwd)/$(basename "$centre")"
+fi
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 "$PY" - <<'PYCHECK'
@@ -11,8 +27,6 @@ PYCHECK
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-extras=""
-[ "${1:-}" = "dev" ] && extras="[dev]"
 # requirements.lock pins every transitive dependency; pyproject pins the direct ones.
 stamp=".venv/.motcua-setup-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)${extras}"
 if [ ! -f "$stamp" ]; then
@@ -44,4 +58,10 @@ fi
 if [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ] || \
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --silent
+fi
+
+# Where the slips' QR codes lead: a centre's own file is offered public_url once. Never waits
+# without a terminal (CI, scripts); a wrong answer is reported and can be set again later.
+if [ -n "$centre" ]; then
+  .venv/bin/motcua config public-url --offer --config "$centre" || true
 fi

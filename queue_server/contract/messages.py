@@ -536,6 +536,59 @@ MESSAGES: dict[str, Message] = {
         "public_url is not set: QR codes on slips link to {url}, screens use relative links. "
         "Set MOTCUA_PUBLIC_URL if citizens' phones cannot reach that address.",
     ),
+    # Where the slips' QR codes lead (motcua run, motcua config public-url).
+    "cli.status_page": Message(
+        "Trang trạng thái phiếu (mã QR trên phiếu)", "ticket status page (QR codes on slips)"
+    ),
+    "cli.qr_public": Message(
+        "Đã đặt public_url: mã QR dẫn tới {url}; điện thoại mở được ở bất cứ đâu vào được "
+        "địa chỉ này.",
+        "public_url is set: QR codes lead to {url}; phones open them wherever they can reach "
+        "that address.",
+    ),
+    "cli.qr_local": Message(
+        "Chưa đặt public_url: mã QR dẫn tới {url}, chỉ mở được trong mạng nội bộ của trung "
+        "tâm (ví dụ Wi-Fi của trung tâm); điện thoại dùng 4G/5G không mở được.",
+        "public_url is not set: QR codes lead to {url}, which opens only inside the centre's "
+        "network (e.g. its Wi-Fi); a phone on mobile data cannot open it.",
+    ),
+    "cli.qr_loopback": Message(
+        "Chưa đặt public_url và máy chủ chỉ nghe trên {host}: mã QR dẫn tới {url}, không điện "
+        "thoại nào mở được.",
+        "public_url is not set and the server listens on {host} only: QR codes lead to {url}, "
+        "which no phone can open.",
+    ),
+    "cli.public_url_how": Message(
+        "Để công dân mở trang trạng thái từ điện thoại: đặt public_url (ví dụ "
+        "https://hcc.example.gov.vn/) bằng «motcua config public-url URL --config TỆP», "
+        "trong bảng [server] của tệp cấu hình, hoặc biến môi trường MOTCUA_PUBLIC_URL. "
+        "Xem README, mục «The ticket status page and its QR code».",
+        "For citizens to open the status page on their phones: set public_url (e.g. "
+        "https://hcc.example.gov.vn/) with `motcua config public-url URL --config FILE`, in "
+        "the [server] table of the centre file, or with MOTCUA_PUBLIC_URL. See the README, "
+        '"The ticket status page and its QR code".',
+    ),
+    "cli.public_url_ask": Message(
+        "Địa chỉ công khai của trang trạng thái phiếu (public_url, ví dụ "
+        "https://hcc.example.gov.vn/); Enter để bỏ qua",
+        "Public address of the ticket status page (public_url, e.g. "
+        "https://hcc.example.gov.vn/); Enter to skip",
+    ),
+    "cli.public_url_set": Message(
+        "Đã ghi public_url = {url} vào {file}.", "Wrote public_url = {url} to {file}."
+    ),
+    "cli.public_url_env": Message(
+        "Bản trình diễn không có tệp cấu hình: đặt biến môi trường MOTCUA_PUBLIC_URL={url} "
+        "trước khi chạy «motcua run».",
+        "The demo has no centre file: set MOTCUA_PUBLIC_URL={url} before `motcua run`.",
+    ),
+    "cli.public_url_invalid": Message(
+        "Địa chỉ {url} không hợp lệ: cần dạng http://TÊN[:CỔNG]/ hoặc https://TÊN/.",
+        "{url} is not valid: use http://HOST[:PORT]/ or https://HOST/.",
+    ),
+    "cli.public_url_skipped": Message(
+        "Bỏ qua: có thể đặt public_url sau.", "Skipped: public_url can be set later."
+    ),
 }
 
 PAGE_LABEL_PREFIXES = ("label.", "status.", "counter_state.")

@@ -117,7 +117,7 @@ def cli_table() -> str:
         rows.append([code(words), "", help or parser.description or ""])
         for a in options:
             meaning = a.help or ""
-            if a.required or not a.option_strings:
+            if a.required or (not a.option_strings and a.nargs not in ("?", "*")):
                 meaning = f"{meaning} (required)" if meaning else "required"
             rows.append(["", code(_option(a)), meaning])
     return table(("command", "option", "meaning"), rows)
