@@ -44,6 +44,20 @@ def demo_tokens(ext: Any) -> dict[str, str]:
     return tokens
 
 
+def saved_demo_tokens(ext: Any) -> dict[str, str]:
+    """The demo's tokens as `demo_tokens` saved them ({} when missing or incomplete)."""
+    path = Path(ext.config.server.data_dir) / DEMO_TOKENS
+    try:
+        saved = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    site = ext.config.default_site
+    wanted = {"kiosk", "admin", *(f"clerk-{c.number}" for c in site.counters)}
+    if not isinstance(saved, dict) or not wanted <= saved.keys():
+        return {}
+    return {k: str(v) for k, v in saved.items()}
+
+
 def demo_links(ext: Any, base: str) -> list[tuple[str, str]]:
     """What `motcua run` prints: every page to open and, in demo mode, the sign-in it needs."""
     site = ext.config.default_site

@@ -47,9 +47,11 @@ def _sign_in(ext: Any) -> tuple[dict[str, str], Message | None]:
         return {}, _text("home.sign_in_how")
     if not (server.loopback or server.public_demo):
         return {}, _text("home.sign_in_locked", host=server.host)
-    from ..demo import demo_tokens
+    from ..demo import demo_tokens, saved_demo_tokens
 
-    return demo_tokens(ext), _text("home.sign_in_demo")
+    # `motcua run` made them at start; reading them back writes nothing on every visit.
+    tokens = saved_demo_tokens(ext) or demo_tokens(ext)
+    return tokens, _text("home.sign_in_demo")
 
 
 @bp.get("/")

@@ -20,16 +20,17 @@ RATING_ON = centre_text().replace(
 )
 
 
-def make(tmp_path: Path, text: str) -> tuple[Any, Any, FakeClock]:
+def make(tmp_path: Path, text: str, database_url: str | None = None) -> tuple[Any, Any, FakeClock]:
     clock = FakeClock(local(2026, 11, 26, 9, 0))
-    app = create_app(make_config(tmp_path, text), clock=clock, voice=None, heartbeat=False)
+    config = make_config(tmp_path, text, database_url=database_url)
+    app = create_app(config, clock=clock, voice=None, heartbeat=False)
     return app, app.extensions["motcua"].desk, clock
 
 
 @pytest.fixture
-def centre(tmp_path: Path) -> Iterator[tuple[Any, Any, FakeClock]]:
-    """The test centre with status_rating on, on SQLite."""
-    app, desk, clock = make(tmp_path, RATING_ON)
+def centre(tmp_path: Path, database_url: str) -> Iterator[tuple[Any, Any, FakeClock]]:
+    """The test centre with status_rating on, on SQLite and on PostgreSQL."""
+    app, desk, clock = make(tmp_path, RATING_ON, database_url)
     yield app.test_client(), desk, clock
     desk.db.dispose()
 
@@ -143,3 +144,31 @@ def test_off_unless_the_site_turns_it_on(tmp_path: Path) -> None:
     resp = rate(client, tid, 3)
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "rating_off"
     desk.db.dispose()
+
+
+def test_two_taps_at_once_record_one_rating(centre: Any) -> None:
+    """Two phones (or a double tap) at the same moment: one rating, the other refused."""
+    import threading
+
+    from queue_server.domain.errors import Conflict
+
+    client, desk, _ = centre
+    tid = served(desk)
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def tap(score: int) -> None:
+        start.wait()
+        try:
+            desk.rate_ticket(tid, score)
+            outcomes.append("rated")
+        except Conflict as err:
+            outcomes.append(err.code)
+
+    threads = [threading.Thread(target=tap, args=(s,)) for s in (3, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["already_rated", "rated"]
+    assert len(rated_events(client, tid)) == 1
