@@ -61,10 +61,7 @@ def register(app: Flask) -> None:
         key = HTTP_CODES.get(status)
         if not wants_json():
             resp = error_page(status, wire_code(key) if key else "http_error")
-            if status == 405 and err.valid_methods:  # type: ignore[attr-defined]
-                resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
-            return resp
-        if key is None:
+        elif key is None:
             resp = error_response("http_error", err.name, err.name, status)
         else:
             resp = error_response(wire_code(key), *render(key), status)
