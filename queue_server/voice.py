@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from audio import wav
 from audio.announcer import GUIDANCE, Announcement, Announcer
 from audio.clippack import BuildReport, build_pack, vocabulary
 from audio.engines import ChainEngine, ClipPackEngine, EspeakEngine, GttsEngine
@@ -99,6 +100,15 @@ class Voice:
         if done is not None:
             done.wait(timeout)
         return (self.out_dir / name).is_file()
+
+    def seconds(self, name: str, timeout: float) -> float | None:
+        """How long an announcement file plays, once made (None: not made within `timeout`)."""
+        if not self.ready(name, timeout):
+            return None
+        try:
+            return wav.duration(self.path(name).read_bytes())
+        except (OSError, ValueError):
+            return None
 
     def synthesise_forever(self) -> None:
         """Background worker: make announcement files in call order."""

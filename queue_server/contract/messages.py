@@ -317,6 +317,8 @@ MESSAGES: dict[str, Message] = {
         "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
         "Please keep your ticket and wait to be called. Thank you!",
     ),
+    "label.welcome": Message("Xin chào quý khách", "Welcome"),
+    "label.upnext": Message("Đang chờ đọc", "Waiting to be read"),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
     "cli.demo_local": Message(
