@@ -34,6 +34,7 @@ const params = new URLSearchParams(location.search);
 const onlyCounters = new Set((params.get("counters") || "").split(",").filter(Boolean).map(Number));
 const onlyServices = new Set((params.get("services") || "").split(",").filter(Boolean));
 const RECENT_MAX = 10;
+const UPNEXT_MAX = 3; // what fits on one line of the strip on a landscape screen
 
 const state = {
   counters: new Map(), recent: [], waiting: {}, services: [], current: null,
@@ -91,12 +92,15 @@ function renderUpNext() {
   const now = live.serverNow();
   const waiting = state.slots.filter((s) => s.at > now && callVisible(s.ticket));
   document.getElementById("upnext").hidden = !waiting.length;
-  document.getElementById("upnext-list").replaceChildren(...waiting.map((s) => {
+  const shown = waiting.slice(0, UPNEXT_MAX).map((s) => {
     const c = state.counters.get(s.ticket.counter);
     return el("li", { dataset: { ticket: s.ticket.number } },
       el("span", { class: "unum" }, s.ticket.number),
       el("span", { class: "uctr" }, c ? c.name : s.counter.name));
-  }));
+  });
+  const more = waiting.length - shown.length;
+  if (more > 0) shown.push(el("li", { class: "more" }, el("span", { class: "umore" }, `+${more}`)));
+  document.getElementById("upnext-list").replaceChildren(...shown);
 }
 
 function renderTiles() {
