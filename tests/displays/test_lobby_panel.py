@@ -9,9 +9,10 @@ it waits on conditions, never on fixed sleeps. Screenshots go to artifacts/scree
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +25,6 @@ from tests.displays.test_screens import (
     HOOKS,
     Centre,
     Screens,
-    screens,  # noqa: F401  (fixture)
     settle,
     shoot,
 )
@@ -58,6 +58,15 @@ SKEWED = f"""
 """
 
 
+@pytest.fixture
+def tv(browser: Any) -> Iterator[Screens]:
+    """test_screens' Screens: one context; the test fails on console errors it did not allow."""
+    s = Screens(browser)
+    yield s
+    s.context.close()
+    assert s.unexpected() == [], "errors in the browser console"
+
+
 def slotted_centre(seconds: float, notice: str = "") -> str:
     """The test centre with announcement slots of `seconds` and the lobby's notice."""
     text = centre_text().replace(SLOTS_AT_ONCE, f"announce_slot_seconds = {seconds}\n", 1)
@@ -77,14 +86,14 @@ def panel_log(page: Page) -> list[dict[str, Any]]:
 
 
 def test_four_calls_take_the_panel_one_slot_after_another(
-    server_factory: Callable[..., ServerProcess], screens: Screens
+    server_factory: Callable[..., ServerProcess], tv: Screens
 ) -> None:
     centre = Centre(server_factory(env=HOOKS, centre=slotted_centre(SLOT_S)).start())
     tickets = [centre.issue(s) for s in ("HT", "HT", "DD", "DD")]
-    screens.context.add_init_script(PANEL_LOG)
-    speaking = screens.open(f"{centre.url}/display")
+    tv.context.add_init_script(PANEL_LOG)
+    speaking = tv.open(f"{centre.url}/display")
     # Same browser, new context for the skewed clock: init scripts are per context.
-    skewed_screens = Screens(screens.context.browser)
+    skewed_screens = Screens(tv.context.browser)
     skewed_screens.context.add_init_script(PANEL_LOG)
     skewed_screens.context.add_init_script(SKEWED)
     try:
@@ -101,7 +110,7 @@ def test_four_calls_take_the_panel_one_slot_after_another(
         numbers = [t["number"] for t in called]
         assert numbers == [t["number"] for t in tickets]
 
-        # The first call holds the panel; the other three wait, in call order, on both screens.
+        # The first call holds the panel; the other three wait, in call order, on both tv.
         for page in (speaking, silent):
             expect(page.locator("#now-number")).to_have_text(numbers[0])
             expect(page.locator("#now-counter")).to_have_text("Quầy số 01")
@@ -111,7 +120,7 @@ def test_four_calls_take_the_panel_one_slot_after_another(
         shoot(speaking, "lobby-upnext-1920x1080")
 
         # A screen loaded now gets the queue from its snapshot.
-        late = screens.open(f"{centre.url}/display?audio=0")
+        late = tv.open(f"{centre.url}/display?audio=0")
         expect(late.locator("#now-number")).to_have_text(numbers[0])
         expect(late.locator("#upnext-list li .unum")).to_have_text(numbers[1:])
 
@@ -128,7 +137,7 @@ def test_four_calls_take_the_panel_one_slot_after_another(
         events = speaking.evaluate("() => window.__calls")
         starts = [_ms(e["announce_at"]) for e in events]
         assert [e["announce_ms"] for e in events] == [SLOT_S * 1000] * 4
-        assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [SLOT_S * 1000] * 3
+        assert [b - a for a, b in itertools.pairwise(starts)] == [SLOT_S * 1000] * 3
         # Each screen switched at each slot's start, whatever its own clock says.
         logs = {"speaking": panel_log(speaking), "silent": panel_log(silent)}
         for name, log in logs.items():
@@ -144,7 +153,7 @@ def test_four_calls_take_the_panel_one_slot_after_another(
                 assert -100 < lag < 600, (name, i, lag)
     finally:
         skewed_screens.context.close()
-        screens.problems += skewed_screens.problems
+        tv.problems += skewed_screens.problems
 
 
 def _ms(iso: str) -> int:
@@ -166,10 +175,10 @@ def _server_offset(page: Page) -> int:
 
 
 def test_idle_welcome_until_the_first_call(
-    server_factory: Callable[..., ServerProcess], screens: Screens
+    server_factory: Callable[..., ServerProcess], tv: Screens
 ) -> None:
     centre = Centre(server_factory(env=HOOKS, centre=slotted_centre(0.5, NOTICE)).start())
-    lobby = screens.open(f"{centre.url}/display")
+    lobby = tv.open(f"{centre.url}/display")
     welcome = lobby.locator("#welcome")
     expect(welcome).to_be_visible()
     expect(welcome.locator(".hello .vi")).to_have_text("Xin chào quý khách")
@@ -180,7 +189,7 @@ def test_idle_welcome_until_the_first_call(
     expect(lobby.locator("#now-call")).to_be_hidden()
     expect(lobby.locator("#now .invite")).to_be_hidden()
     assert "—" not in lobby.locator("#now").inner_text()
-    english = screens.open(f"{centre.url}/display?lang=en")
+    english = tv.open(f"{centre.url}/display?lang=en")
     expect(english.locator("#welcome .hello")).to_have_text("Xin chào quý kháchWelcome")
 
     centre.issue("HT")
@@ -217,17 +226,18 @@ OVERFLOW = """
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1080, 1920)])
 def test_recent_calls_show_full_counter_names(
-    server_factory: Callable[..., ServerProcess], screens: Screens, width: int, height: int
+    server_factory: Callable[..., ServerProcess], tv: Screens, width: int, height: int
 ) -> None:
     demo = DEMO_CENTRE.read_text("utf-8")
     demo = demo.replace('hours = "always"\n', 'hours = "always"\nannounce_slot_seconds = 0\n', 1)
     server = server_factory(env=HOOKS, centre=demo).start()
     centre = Centre(server, kiosks=3)
-    services = [s["code"] for s in centre.http.get(f"{centre.url}/api/v1/services").json()["services"]]
+    answer = centre.http.get(f"{centre.url}/api/v1/services", timeout=10).json()
+    services = [s["code"] for s in answer["services"]]
     for code in services:
         centre.issue(code)
         centre.issue(code)
-    lobby = screens.open(f"{centre.url}/display", width=width, height=height)
+    lobby = tv.open(f"{centre.url}/display", width=width, height=height)
     counters = [c["number"] for c in centre.queue()["counters"]]
     called = 0
     for n in counters:
@@ -254,21 +264,22 @@ def test_recent_calls_show_full_counter_names(
 def freeze_flash(page: Page, lit: bool) -> None:
     """Stop the lobby's call flash in one of its two states."""
     page.wait_for_function("() => !document.body.dataset.flash", timeout=10_000)
-    page.evaluate(f"() => document.getElementById('now').classList.toggle('lit', {str(lit).lower()})")
+    toggle = f"document.getElementById('now').classList.toggle('lit', {str(lit).lower()})"
+    page.evaluate(f"() => {toggle}")
 
 
 SIZES = {"1920x1080": (1920, 1080), "3840x2160": (3840, 2160), "1080x1920": (1080, 1920)}
 
 
 def test_every_text_of_the_lobby_is_readable(
-    server_factory: Callable[..., ServerProcess], screens: Screens
+    server_factory: Callable[..., ServerProcess], tv: Screens
 ) -> None:
     """Idle, calling (flash on and off, while it runs), the strip, every recent status, paused
     and closed counters; in Vietnamese at three sizes and in English. Screenshots of each."""
     centre = Centre(server_factory(env=HOOKS, centre=slotted_centre(10.0, NOTICE)).start())
-    pages = {name: screens.open(f"{centre.url}/display", width=w, height=h)
+    pages = {name: tv.open(f"{centre.url}/display", width=w, height=h)
              for name, (w, h) in SIZES.items()}  # fmt: skip
-    pages["en"] = screens.open(f"{centre.url}/display?lang=en")
+    pages["en"] = tv.open(f"{centre.url}/display?lang=en")
     for name, page in pages.items():
         settle(page)
         assert_readable(page, f"lobby idle {name}")
@@ -317,12 +328,12 @@ def test_every_text_of_the_lobby_is_readable(
 
 
 def test_counter_display_and_status_page_are_readable(
-    server_factory: Callable[..., ServerProcess], screens: Screens
+    server_factory: Callable[..., ServerProcess], tv: Screens
 ) -> None:
     centre = Centre(server_factory(env=HOOKS).start())
     ticket = centre.issue("HT")
-    display = screens.open(f"{centre.url}/display/counter/1", width=1280, height=720)
-    status = screens.open(f"{centre.url}/t/{ticket['id']}", ready="#s-number", width=390, height=844)
+    display = tv.open(f"{centre.url}/display/counter/1", width=1280, height=720)
+    status = tv.open(f"{centre.url}/t/{ticket['id']}", ready="#s-number", width=390, height=844)
     expect(status.locator("#s-number")).to_have_text(ticket["number"])
     expect(display.locator("#cd-number")).to_have_text("—")
     assert_readable(display, "counter display idle")
