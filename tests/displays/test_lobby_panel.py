@@ -346,6 +346,12 @@ def test_counter_display_and_status_page_are_readable(
     settle(display)
     assert_readable(display, "counter display calling")
     shoot(display, "counter-display-calling-1280x720")
+    for name, (w, h) in SIZES.items():
+        big = tv.open(f"{centre.url}/display/counter/1", width=w, height=h)
+        expect(big.locator("#cd-number")).to_have_text(ticket["number"])
+        assert_readable(big, f"counter display calling {name}")
+        shoot(big, f"counter-display-calling-{name}")
+        big.close()
     expect(status.locator("#s-call")).to_be_visible()
     assert_readable(status, "status page called")
     centre.act(1, "pause")
