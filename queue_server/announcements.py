@@ -26,6 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+PAUSE_MS = 500
+"""A breath after each announcement before the next: part of each call's slot, so a late
+start on one screen does not push the next call back."""
+
 KEEP_MS = 10 * 60 * 1000
 """A pending list longer than this is a stuck clock or a flood; its oldest entries go."""
 

@@ -14,6 +14,7 @@ import queue
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from audio.clippack import BuildReport, build_pack, vocabulary
 from audio.engines import ChainEngine, ClipPackEngine, EspeakEngine, GttsEngine
 from audio.numbers import announcement_text, announcement_text_en
 
+from .announcements import PAUSE_MS
 from .domain.model import Counter, Site, Ticket
 
 log = logging.getLogger(__name__)
@@ -206,10 +208,12 @@ class Voice:
 
 
 class ServerPlayer:
-    """Plays announcements on the server's own speakers, one at a time per site."""
+    """Plays announcements on the server's own speakers, one at a time per site, with the
+    announcement queue's pause after each, so it keeps pace with the lobby screens' slots."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, pause: float = PAUSE_MS / 1000) -> None:
         self.command = shlex.split(command)
+        self.pause = pause
         self._queues: dict[str, queue.Queue[Path]] = {}
         self._lock = threading.Lock()
         self.played: list[tuple[str, str]] = []
@@ -229,5 +233,6 @@ class ServerPlayer:
             try:
                 subprocess.run([*self.command, str(path)], check=False, timeout=120)
                 self.played.append((site, path.name))
+                time.sleep(self.pause)
             except (OSError, subprocess.SubprocessError):
                 log.exception("server audio player failed on %s", path)

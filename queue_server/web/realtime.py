@@ -15,7 +15,7 @@ from flask_socketio import Namespace, SocketIO, join_room
 
 from audio.announcer import estimate_seconds
 
-from ..announcements import LocalSchedule, Schedule, Slot
+from ..announcements import PAUSE_MS, LocalSchedule, Schedule, Slot
 from ..contract import models as m
 from ..contract.events import NAMESPACE, Event, Heartbeat, payload_model
 from ..desk import QueueDesk
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 DISPLAY_NAMESPACE = NAMESPACE
 AUDIO_WAIT = 3.0
 """How long a call waits for its audio file to be made, to learn its length (usually ms)."""
-PAUSE_MS = 500
-"""A breath between two announcements, so a late start does not push the next one back."""
 
 
 def site_room(site: str) -> str:
