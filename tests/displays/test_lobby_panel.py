@@ -146,11 +146,12 @@ def test_four_calls_take_the_panel_one_slot_after_another(
         skew = {"speaking": 0, "silent": SKEW_MS}
         for i in range(1, 4):
             at = {name: _at(log, numbers[i]) - skew[name] for name, log in logs.items()}
-            # Both screens within a fraction of a second of each other and of the slot.
-            assert abs(at["speaking"] - at["silent"]) < 400, (i, at)
+            # Both screens within a fraction of a slot of each other and of the slot's start
+            # (a loaded machine may run a page's timer late, never early).
+            assert abs(at["speaking"] - at["silent"]) < 600, (i, at)
             for name in at:
                 lag = at[name] - (starts[i] - _server_offset(speaking))
-                assert -100 < lag < 600, (name, i, lag)
+                assert -100 < lag < 1000, (name, i, lag)
     finally:
         skewed_screens.context.close()
         tv.problems += skewed_screens.problems
