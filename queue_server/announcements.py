@@ -30,8 +30,9 @@ PAUSE_MS = 500
 """A breath after each announcement before the next: part of each call's slot, so a late
 start on one screen does not push the next call back."""
 
-KEEP_MS = 10 * 60 * 1000
-"""A pending list longer than this is a stuck clock or a flood; its oldest entries go."""
+KEEP_MS = 60 * 60 * 1000
+"""How long Redis keeps a site's queue after its last booking: far longer than any queue of
+calls waiting to be read (slots already over are dropped at each booking)."""
 
 
 @dataclass(frozen=True)
