@@ -286,10 +286,14 @@ def test_every_text_of_the_lobby_is_readable(
         assert_readable(page, f"lobby idle {name}")
         if name in SIZES:
             shoot(page, f"lobby-idle-{name}")
-    tickets = [centre.issue(s) for s in ("HT", "HT", "DD", "DD", "CT")]
-    for n in (1, 2, 3, 4):
-        centre.act(n, "call-next")
+    for service in ("HT", "HT", "DD", "DD", "CT"):
+        centre.issue(service)
+    called = [centre.act(n, "call-next")["number"] for n in (1, 2, 3, 4)]
+    centre.act(1, "recall")
     lobby = pages["1920x1080"]
+    # Four calls wait: three stand in the strip, in order, and "+1" says there is one more.
+    expect(lobby.locator("#upnext-list li .unum")).to_have_text(called[1:4])
+    expect(lobby.locator("#upnext-list li.more")).to_have_text("+1")
     # During the flash, sampled at several moments as it runs ...
     seen = set()
     deadline = time.monotonic() + 2
@@ -299,9 +303,8 @@ def test_every_text_of_the_lobby_is_readable(
         assert_readable(lobby, f"lobby flashing (lit={lit})")
     assert seen == {True, False}, "never saw both states of the flash"
     # ... then frozen in each state, with the "Đang chờ đọc" strip, on every page.
-    numbers = [t["number"] for t in tickets]
     for name, page in pages.items():
-        expect(page.locator("#now-number")).to_have_text(re.compile("|".join(numbers[:3])))
+        expect(page.locator("#now-number")).to_have_text(re.compile("|".join(called[:3])))
         expect(page.locator("#upnext-list li")).not_to_have_count(0)
         for lit in (True, False):
             freeze_flash(page, lit)
@@ -313,7 +316,7 @@ def test_every_text_of_the_lobby_is_readable(
             shoot(page, f"lobby-flash-{name}")
     # Recent calls in every status, a paused and a closed counter.
     for page in pages.values():
-        expect(page.locator("#upnext")).to_be_hidden(timeout=45_000)
+        expect(page.locator("#upnext")).to_be_hidden(timeout=60_000)
     centre.act(1, "no-show")
     centre.act(2, "complete")
     centre.act(3, "pause")
