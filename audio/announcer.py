@@ -192,3 +192,19 @@ def assemble(speech: bytes, style: Style) -> bytes:
     if not style.chime:
         return said
     return wav.chime_frames() + wav.silence_frames(style.chime_gap_ms) + said
+
+
+SECONDS_PER_WORD = 0.24
+"""espeak-ng's Vietnamese voice says about four syllables (words) a second."""
+
+
+def estimate_seconds(text: str, repeat: int, style: Style | None = None) -> float:
+    """How long a call's file would play (chime, then `text` `repeat` times), without making it.
+
+    What the lobby gives a call when there is no audio to measure (voice off, or its file
+    not made in time): a sentence of 16 words said twice is about 10 s.
+    """
+    s = style or Style(repeat, chime=True, gap_ms=600, chime_gap_ms=250)
+    words = len(unicodedata.normalize("NFC", text).split())
+    said = s.repeat * (0.2 + SECONDS_PER_WORD * words) + (s.repeat - 1) * s.gap_ms / 1000
+    return said + (wav.CHIME_SECONDS + s.chime_gap_ms / 1000 if s.chime else 0.0)

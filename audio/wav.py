@@ -182,13 +182,17 @@ def _tone(freq: float, start: float, length: float, total: int, amp: float) -> l
     return out
 
 
+CHIME_SECONDS = 0.9
+"""Length of the chime before each call."""
+
+
 @functools.cache
 def chime_frames() -> bytes:
     """PCM frames of the two-tone "ding-dong" (E5 then C5, 0.9 s) peaking at 45 % of full scale.
 
     45 % puts its loudness (RMS) near espeak-ng's speech, so the chime does not startle.
     """
-    total = round(0.9 * RATE)
+    total = round(CHIME_SECONDS * RATE)
     ding = _tone(659.25, 0.0, 0.9, total, 1.0)
     dong = _tone(523.25, 0.42, 0.48, total, 1.0)
     mixed = [a + b for a, b in zip(ding, dong, strict=True)]

@@ -16,6 +16,7 @@ from displays import web as displays_web
 from hardware.protocol import Key
 
 from .agents import AgentRegistry
+from .announcements import LocalSchedule, RedisSchedule, Schedule
 from .auth import TokenVerifier
 from .config import Config
 from .demo_devices import KEYS, DemoDevices
@@ -66,6 +67,7 @@ def create_app(
     clock: Clock | None = None,
     db: Database | None = None,
     sequencer: Sequencer | None = None,
+    schedule: Schedule | None = None,
     printing: KioskPrinting | None = None,
     voice: Voice | _Default | None = FROM_CONFIG,
     demo_devices: DemoDevices | None = None,
@@ -98,11 +100,12 @@ def create_app(
         message_queue=server.redis_url,
         cors_allowed_origins=security.origin_check(server),  # [] would turn the check off
     )
-    if sequencer is None:
-        sequencer = _sequencer(server.redis_url)
+    if sequencer is None or schedule is None:
+        shared_sequencer, shared_schedule = _shared(server.redis_url)
+        sequencer, schedule = sequencer or shared_sequencer, schedule or shared_schedule
     if voice is FROM_CONFIG:
         voice = _voice(config)
-    broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "", voice)
+    broadcaster = Broadcaster(socketio, desk, sequencer, server.public_url or "", voice, schedule)
     if voice is not None:
         threading.Thread(target=voice.ensure_pack, name="voice-pack", daemon=True).start()
         threading.Thread(target=voice.synthesise_forever, name="voice", daemon=True).start()
@@ -147,9 +150,12 @@ def _voice(config: Config) -> Voice | None:
     return voice
 
 
-def _sequencer(redis_url: str | None) -> Sequencer:
+def _shared(redis_url: str | None) -> tuple[Sequencer, Schedule]:
+    """The event sequence and the announcement schedule: in Redis when several processes
+    share it, else in memory."""
     if not redis_url:
-        return LocalSequencer()
+        return LocalSequencer(), LocalSchedule()
     import redis
 
-    return RedisSequencer(redis.Redis.from_url(redis_url))
+    client = redis.Redis.from_url(redis_url)
+    return RedisSequencer(client), RedisSchedule(client)

@@ -357,6 +357,14 @@ class SiteTable(Table):
     reading_odd: Literal["linh", "lẻ"] = Field(
         "linh", description='105 is "một trăm linh năm" (`linh`) or "một trăm lẻ năm" (`lẻ`).'
     )
+    announce_slot_seconds: Annotated[float, Field(ge=0, le=120)] | None = Field(
+        None,
+        description="How long each call holds the lobby's main panel before the next call "
+        "waiting to be read takes it. Leave it unset with a loudspeaker: the slot is then "
+        "the length of the call's audio, so screen and voice agree; with voice off it is an "
+        "estimate of the sentence said `announce_repeat` times. 0: every call at once.",
+        json_schema_extra={"unset": "the call's audio length"},
+    )
     voice: Literal["vi", "vi-vn-x-central", "vi-vn-x-south"] = Field(
         "vi", description="The espeak-ng voice."
     )

@@ -14,15 +14,18 @@ import queue
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from audio import wav
 from audio.announcer import GUIDANCE, Announcement, Announcer
 from audio.clippack import BuildReport, build_pack, vocabulary
 from audio.engines import ChainEngine, ClipPackEngine, EspeakEngine, GttsEngine
 from audio.numbers import announcement_text, announcement_text_en
 
+from .announcements import PAUSE_MS
 from .domain.model import Counter, Site, Ticket
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,15 @@ class Voice:
         if done is not None:
             done.wait(timeout)
         return (self.out_dir / name).is_file()
+
+    def seconds(self, name: str, timeout: float) -> float | None:
+        """How long an announcement file plays, once made (None: not made within `timeout`)."""
+        if not self.ready(name, timeout):
+            return None
+        try:
+            return wav.duration(self.path(name).read_bytes())
+        except (OSError, ValueError):
+            return None
 
     def synthesise_forever(self) -> None:
         """Background worker: make announcement files in call order."""
@@ -196,10 +208,12 @@ class Voice:
 
 
 class ServerPlayer:
-    """Plays announcements on the server's own speakers, one at a time per site."""
+    """Plays announcements on the server's own speakers, one at a time per site, with the
+    announcement queue's pause after each, so it keeps pace with the lobby screens' slots."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, pause: float = PAUSE_MS / 1000) -> None:
         self.command = shlex.split(command)
+        self.pause = pause
         self._queues: dict[str, queue.Queue[Path]] = {}
         self._lock = threading.Lock()
         self.played: list[tuple[str, str]] = []
@@ -219,5 +233,6 @@ class ServerPlayer:
             try:
                 subprocess.run([*self.command, str(path)], check=False, timeout=120)
                 self.played.append((site, path.name))
+                time.sleep(self.pause)
             except (OSError, subprocess.SubprocessError):
                 log.exception("server audio player failed on %s", path)

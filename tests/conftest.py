@@ -40,11 +40,15 @@ ARTIFACTS = ROOT / "artifacts"
 
 # A small centre for tests: wide formats for the concurrency tests, a numeric
 # block, a capped service with real hours, and counters serving several fields.
+# Its calls take the lobby's main panel at once (announcement slots of 0 s), so tests
+# about other things need not wait for each call's turn; tests of the announcement
+# queue drop that line (SLOTS_AT_ONCE).
 TEST_CENTRE = """
 [[sites]]
 code = "test"
 name = "Trung tâm Phục vụ hành chính công (kiểm thử)"
 timezone = "Asia/Ho_Chi_Minh"
+announce_slot_seconds = 0
 hours = "always"
 
 [sites.priority]
@@ -122,6 +126,9 @@ def require_service(name: str, reason: str) -> None:
 def local(*args: int) -> datetime:
     """An aware datetime in Vietnam's time zone."""
     return datetime(*args, tzinfo=VN)  # type: ignore[misc]
+
+
+SLOTS_AT_ONCE = "announce_slot_seconds = 0\n"
 
 
 def centre_text(priority_mode: str = "strict") -> str:

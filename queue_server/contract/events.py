@@ -18,7 +18,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import Announcement, CounterRef, CounterStateRef, PublicTicket, Snapshot
+from .models import (
+    AnnounceAt,
+    Announcement,
+    AnnounceMs,
+    CounterRef,
+    CounterStateRef,
+    PublicTicket,
+    ServerTime,
+    Snapshot,
+)
 
 NAMESPACE = "/display"
 """Open to anyone: what the lobby TV shows (tickets in their public shape, without ids)."""
@@ -68,6 +77,8 @@ class TicketCalled(Payload):
     counter: CounterRef
     announcement: Announcement
     recall: bool = Field(description="An announcement of a ticket already called.")
+    announce_at: AnnounceAt
+    announce_ms: AnnounceMs
     waiting: Waiting
     epoch: Epoch
     seq: Seq
@@ -131,6 +142,7 @@ class CounterStateChanged(Payload):
 class Heartbeat(Payload):
     epoch: Epoch
     seq: Seq = Field(description="The last seq handed out (a heartbeat has none of its own).")
+    server_time: ServerTime
 
 
 class SyncRequest(Payload):
@@ -153,7 +165,9 @@ SPECS: dict[Event, EventSpec] = {
     Event.CALLED: EventSpec(
         TicketCalled,
         "A ticket was called or recalled: `ticket`, `counter` {number, name}, "
-        "`announcement` {text, text_en, audio_url}, `recall` (bool), `waiting`",
+        "`announcement` {text, text_en, audio_url}, `recall` (bool), `announce_at` and "
+        "`announce_ms` (its announcement slot: when it takes the main panel and is read, and "
+        "for how long), `waiting`",
     ),
     Event.STARTED: EventSpec(
         TicketStarted,
@@ -191,13 +205,15 @@ SPECS: dict[Event, EventSpec] = {
     Event.SNAPSHOT: EventSpec(
         Snapshot,
         "The lobby at one moment, on connect and as the answer to `sync`: `site`, `time`, "
-        "`counters`, `waiting`, `services`, `recent`",
+        "`counters`, `waiting`, `services`, `recent`, `server_time`, `announcing` (calls "
+        "being read or waiting to be read, with their slots)",
         numbered=False,
     ),
     Event.HEARTBEAT: EventSpec(
         Heartbeat,
-        "`epoch` and the current `seq` every 30 s (no seq of its own): a display that missed "
-        "the last event of a quiet spell resyncs",
+        "`epoch`, the current `seq` and `server_time` every 30 s (no seq of its own): a "
+        "display that missed the last event of a quiet spell resyncs, and keeps its clock "
+        "offset fresh",
         numbered=False,
     ),
     Event.SYNC: EventSpec(

@@ -510,6 +510,8 @@ MESSAGES: dict[str, Message] = {
     "label.rating_failed": Message(
         "Chưa gửi được đánh giá, xin chạm lại.", "The rating was not sent; please tap again."
     ),
+    "label.welcome": Message("Xin chào quý khách", "Welcome"),
+    "label.upnext": Message("Đang chờ đọc", "Waiting to be read"),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
     "cli.demo_local": Message(

@@ -281,6 +281,46 @@ class Announcement(Out):
     audio_url: str | None = Field(description="The call's audio; null while voice is off.")
 
 
+AnnounceAt = Annotated[
+    str,
+    Field(
+        json_schema_extra={"format": "date-time"},
+        description="When the call's announcement starts, on the server's clock (ISO 8601 with "
+        "milliseconds): the call takes the lobby's main panel then, and the screen with the "
+        "loudspeaker plays its audio then. Calls made while another is being read wait their "
+        "turn, one after another per site.",
+    ),
+]
+AnnounceMs = Annotated[
+    int,
+    Field(
+        ge=0,
+        description="How long the announcement lasts in ms (its audio, or an estimate when "
+        "voice is off); the next call's starts when it ends.",
+    ),
+]
+ServerTime = Annotated[
+    str,
+    Field(
+        json_schema_extra={"format": "date-time"},
+        description="The server's clock (ISO 8601 with milliseconds), the one `announce_at` "
+        "is on: a screen computes its clock's offset from it.",
+    ),
+]
+
+
+class AnnouncingCall(Out):
+    """A call whose announcement is being read or waits its turn ("Đang chờ đọc")."""
+
+    ticket: PublicTicket
+    counter: CounterRef
+    announcement: Announcement
+    recall: bool
+    seq: int = Field(description="The seq of its `ticket.called` event.")
+    announce_at: AnnounceAt
+    announce_ms: AnnounceMs
+
+
 class SiteRef(Out):
     code: str
     name: str
@@ -304,6 +344,11 @@ class Snapshot(Out):
     waiting: dict[str, int] = Field(description="{service code: tickets waiting}.")
     services: list[ServiceRef]
     recent: list[PublicTicket]
+    server_time: ServerTime
+    announcing: list[AnnouncingCall] = Field(
+        description="Calls whose announcement has not ended, in slot order: the one being read "
+        "and those waiting to be read."
+    )
 
 
 class PrintResult(Out):

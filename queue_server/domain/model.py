@@ -206,6 +206,7 @@ class Site:
     voice_clips: str
     kiosk_voice: bool
     one_ticket_per_citizen: bool
+    announce_slot_seconds: float | None
     status_rating: bool = False
 
     @property

@@ -13,15 +13,29 @@ from typing import Any
 from flask import request
 from flask_socketio import Namespace, SocketIO, join_room
 
+from audio.announcer import estimate_seconds
+
+from ..announcements import PAUSE_MS, LocalSchedule, Schedule, Slot
+from ..contract import models as m
 from ..contract.events import NAMESPACE, Event, Heartbeat, payload_model
 from ..desk import QueueDesk
+from ..domain.model import Site
 from ..events import DeskEvent, Sequencer
 from ..voice import Spoken, Voice
-from .serialize import announcement, counter_ref, counter_state, public_ticket, snapshot_out
+from .serialize import (
+    announcement,
+    counter_ref,
+    counter_state,
+    ms_time,
+    public_ticket,
+    snapshot_out,
+)
 
 log = logging.getLogger(__name__)
 
 DISPLAY_NAMESPACE = NAMESPACE
+AUDIO_WAIT = 3.0
+"""How long a call waits for its audio file to be made, to learn its length (usually ms)."""
 
 
 def site_room(site: str) -> str:
@@ -39,8 +53,10 @@ class Broadcaster:
         sequencer: Sequencer,
         base_url: str = "",
         voice: Voice | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
         self.voice = voice
+        self.schedule = schedule or LocalSchedule()
         self.socketio = socketio
         self.desk = desk
         self.sequencer = sequencer
@@ -61,8 +77,10 @@ class Broadcaster:
         elif event.counter is not None:
             parts["counter"] = counter_ref(event.counter)
         if event.name == Event.CALLED:
-            parts["announcement"] = announcement(self.speak(event), self.base_url)
+            spoken = self.speak(event)
+            parts["announcement"] = announcement(spoken, self.base_url)
             parts["recall"] = event.recall
+            parts["announce_ms"] = self.slot_ms(site, spoken)
         if event.previous_service is not None:
             parts["from_"] = event.previous_service
         return parts
@@ -76,6 +94,35 @@ class Broadcaster:
             return Spoken(text, text_en, None)
         return self.voice.announce(site, event.ticket, event.counter)
 
+    def slot_ms(self, site: Site, spoken: Spoken) -> int:
+        """How long a call's announcement slot lasts: the setting, else its audio's length
+        (waiting briefly for the file), else an estimate of the sentence; plus a pause."""
+        if site.announce_slot_seconds is not None:
+            return round(site.announce_slot_seconds * 1000)
+        seconds = None
+        if self.voice is not None and spoken.audio_name:
+            seconds = self.voice.seconds(spoken.audio_name, AUDIO_WAIT)
+        if seconds is None:
+            seconds = estimate_seconds(spoken.text, site.announce_repeat)
+        return round(seconds * 1000) + PAUSE_MS
+
+    def book(self, site: Site, parts: dict[str, Any], seq: int) -> None:
+        """Give a call its slot in the site's announcement queue (under the lock, in seq
+        order within this process; across processes the shared schedule orders them)."""
+        entry = {
+            "ticket": parts["ticket"].model_dump(mode="json"),
+            "counter": parts["counter"].model_dump(mode="json"),
+            "announcement": parts["announcement"].model_dump(mode="json"),
+            "recall": parts["recall"],
+            "seq": seq,
+        }
+        slot = self.schedule.book(site.code, parts["announce_ms"], entry)
+        parts["announce_at"] = ms_time(slot.start_ms, site)
+
+    def announcing(self, site: Site) -> list[m.AnnouncingCall]:
+        """The calls being read or waiting to be read, as the schedule holds them."""
+        return [_announcing(slot, site) for slot in self.schedule.pending(site.code)]
+
     def on_event(self, event: DeskEvent) -> None:
         """Number an event and emit it to the site's displays, in seq order."""
         model = payload_model(event.name)
@@ -86,6 +133,8 @@ class Broadcaster:
                 # previous event's, whatever order concurrent commits were published in.
                 parts["waiting"] = self.desk.waiting_counts(event.site)
             epoch, seq = self.sequencer.next(event.site)
+            if event.name == Event.CALLED:
+                self.book(self.desk.site(event.site), parts, seq)
             # Built once per event, however many displays the room holds.
             body = model(**parts, epoch=epoch, seq=seq).model_dump(mode="json", by_alias=True)
             if self._drop_next > 0:  # test hook: lose an event on purpose
@@ -105,8 +154,10 @@ class Broadcaster:
                 for site in self.desk.config.sites:
                     try:
                         epoch, seq = self.sequencer.current(site.code)
+                        now = ms_time(self.schedule.now_ms(), site)
+                        beat = Heartbeat(epoch=epoch, seq=seq, server_time=now)
                         self.socketio.emit(
-                            str(Event.HEARTBEAT), Heartbeat(epoch=epoch, seq=seq).model_dump(),
+                            str(Event.HEARTBEAT), beat.model_dump(),
                             namespace=DISPLAY_NAMESPACE, to=site_room(site.code),
                         )  # fmt: skip
                     except Exception:  # Redis away for a moment: try again next beat
@@ -133,10 +184,21 @@ class Broadcaster:
 
     def snapshot(self, site: str | None) -> dict[str, Any]:
         """SNAPSHOT with the seq read before the state, so no change can fall between."""
-        code = self.desk.site(site).code
-        epoch, seq = self.sequencer.current(code)
-        snap = snapshot_out(self.desk.snapshot(code), epoch, seq)
+        where = self.desk.site(site)
+        epoch, seq = self.sequencer.current(where.code)
+        state = self.desk.snapshot(where.code)
+        # After the state: a call booked meanwhile is in `announcing` with a seq beyond the
+        # snapshot's, and its event (which follows) is recognised by that seq.
+        now = ms_time(self.schedule.now_ms(), where)
+        snap = snapshot_out(state, epoch, seq, now, self.announcing(where))
         return snap.model_dump(mode="json")
+
+
+def _announcing(slot: Slot, site: Site) -> m.AnnouncingCall:
+    """A booked slot as the snapshot lists it."""
+    return m.AnnouncingCall.model_validate(
+        {**slot.entry, "announce_at": ms_time(slot.start_ms, site), "announce_ms": slot.length_ms}
+    )
 
 
 class DisplayNamespace(Namespace):  # type: ignore[misc]

@@ -16,6 +16,11 @@ def iso(moment: datetime | None, site: Site) -> str | None:
     return site.local(moment).isoformat(timespec="seconds") if moment else None
 
 
+def ms_time(ms: int, site: Site) -> str:
+    """Milliseconds since the Unix epoch as ISO 8601 with milliseconds, in the site's time."""
+    return datetime.fromtimestamp(ms / 1000, site.tz).isoformat(timespec="milliseconds")
+
+
 def public_ticket(ticket: Ticket, site: Site, ahead: int | None = None) -> m.PublicTicket:
     """A ticket as anonymous readers get it: what the lobby shows, without id or status link."""
     service = site.services_by_code.get(ticket.service)
@@ -125,7 +130,13 @@ def announcement(spoken: Spoken, base_url: str) -> m.Announcement:
     )
 
 
-def snapshot_out(snap: Snapshot, epoch: str, seq: int) -> m.Snapshot:
+def snapshot_out(
+    snap: Snapshot,
+    epoch: str,
+    seq: int,
+    server_time: str,
+    announcing: list[m.AnnouncingCall],
+) -> m.Snapshot:
     """SNAPSHOT as the contract names it: open to anyone, so tickets in the public shape."""
     site = snap.site
     return m.Snapshot(
@@ -144,4 +155,6 @@ def snapshot_out(snap: Snapshot, epoch: str, seq: int) -> m.Snapshot:
         waiting=snap.waiting,
         services=[m.ServiceRef(code=s.code, name=s.name, name_en=s.name_en) for s in site.services],
         recent=[public_ticket(t, site) for t in snap.recent],
+        server_time=server_time,
+        announcing=announcing,
     )

@@ -23,6 +23,7 @@ import re
 import time
 import wave
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import pytest
 import requests
 from playwright.sync_api import ConsoleMessage, Page, Request, expect
 
-from tests.conftest import ServerProcess, centre_text
+from tests.conftest import SLOTS_AT_ONCE, ServerProcess, centre_text
 from tests.displays.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.server
@@ -64,9 +65,11 @@ new MutationObserver((changes) => {
 
 
 def voice_centre() -> str:
-    """The test centre, said once with a short template; kiosk limit out of the way."""
+    """The test centre, said once with a short template; kiosk limit out of the way; each
+    call's announcement slot as long as its audio."""
     extra = f'announce_repeat = 1\nannounce_template = "{TEMPLATE}"\nkiosk_rate_per_minute = 600\n'
-    return centre_text().replace('hours = "always"\n', f'hours = "always"\n{extra}', 1)
+    text = centre_text().replace(SLOTS_AT_ONCE, "", 1)
+    return text.replace('hours = "always"\n', f'hours = "always"\n{extra}', 1)
 
 
 class Hall:
@@ -249,6 +252,16 @@ def test_calls_play_in_order_one_at_a_time_and_a_recall_again(
         played, length = (end["at"] - start["at"]) / 1000, hall.seconds(url)
         assert 2.0 < length < 6.0, length  # chime + the short sentence, said once
         assert length - 0.3 < played < length + 1.5, (url, played, length)
+    # Each call's slot is its audio's length and a breath; each starts no earlier than its slot.
+    origin = lobby.evaluate("() => performance.timeOrigin")
+    offset = lobby.evaluate("() => window.motcuaLobby.live.offset")
+    for call, url, start in zip(calls, urls, starts, strict=True):
+        assert abs(call["announce_ms"] - (hall.seconds(url) * 1000 + 500)) < 50, call
+        slot = datetime.fromisoformat(call["announce_at"]).timestamp() * 1000 - offset
+        assert origin + start["at"] >= slot - 50, (call["announce_at"], origin + start["at"])
+    slots = [datetime.fromisoformat(c["announce_at"]).timestamp() * 1000 for c in calls]
+    for i in (1, 2):
+        assert slots[i] >= slots[i - 1] + calls[i - 1]["announce_ms"] - 1, "slots overlap"
     assert {u.split("?")[0].removeprefix(hall.url) for u in pages.audio["lobby"]} == set(urls)
     assert lobby.evaluate("() => document.body.dataset.audio") is None  # never locked
 

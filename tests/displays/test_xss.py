@@ -87,6 +87,7 @@ hours = "always"
 kiosk_priority_step = false
 kiosk_rate_per_minute = 600
 announce_template = {_s(ANNOUNCE)}
+announce_slot_seconds = 0
 
 [[sites.services]]
 code = "HT"

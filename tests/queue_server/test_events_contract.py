@@ -114,6 +114,8 @@ def legacy_body(ext: Any, event: DeskEvent, emitted: dict[str, Any]) -> dict[str
         body["counter"] = counter_ref(event.counter).model_dump(mode="json")
         body["announcement"] = emitted["announcement"]  # the voice's own; checked by its tests
         body["recall"] = event.recall
+        # The call's announcement slot (issue 11): checked by test_announcements.
+        body["announce_at"], body["announce_ms"] = emitted["announce_at"], emitted["announce_ms"]
     elif event.name == "counter.state":
         assert event.counter is not None and event.counter_state is not None
         body["counter"] = counter_state(event.counter, event.counter_state).model_dump(mode="json")
@@ -215,7 +217,7 @@ def test_heartbeat_is_its_model(app, monkeypatch):
     [(name, body)] = [(e["name"], e["args"][0]) for e in display.get_received(NAMESPACE)]
     assert name == Event.HEARTBEAT
     assert payload_model(name).model_validate(body).model_dump(mode="json") == body
-    assert list(body) == ["epoch", "seq"]
+    assert list(body) == ["epoch", "seq", "server_time"]
 
 
 def test_every_event_has_a_spec():

@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import ServerProcess, centre_text, motcua
+from tests.conftest import SLOTS_AT_ONCE, ServerProcess, centre_text, motcua
 
 pytestmark = pytest.mark.server
 
@@ -435,6 +436,40 @@ def test_redis_shares_events_and_one_sequence_across_processes(
     r = requests.post(f"{a.url}{API}/_test/drop-next-event", timeout=HTTP_TIMEOUT)
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"
+
+
+def test_redis_shares_one_announcement_queue_across_processes(
+    server_factory: Callable[..., ServerProcess],
+    displays: Callable[..., Display],
+    pg_url: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    """Calls made on two processes take consecutive slots of one queue; a display connected
+    to either gets the calls still to be read (issue 11, item 4)."""
+    env = {"MOTCUA_DATABASE_URL": pg_url, "MOTCUA_REDIS_URL": redis_url}
+    centre = BURST_CENTRE.replace(SLOTS_AT_ONCE, "announce_slot_seconds = 20\n", 1)
+    a = server_factory(env=env, centre=centre, data_dir=tmp_path / "a").start()
+    b = server_factory(env=env, centre=centre, data_dir=tmp_path / "b").start()
+    kiosk, admin = a.token("kiosk"), a.token("admin")
+    on_a = displays(a.url)
+    on_a.connect()
+    for _ in range(3):
+        assert issue(requests, b, kiosk).status_code == 201
+        on_a.expect("ticket.issued")
+    calls = []
+    for server, counter in ((a, 1), (b, 2), (a, 1)):
+        action = "recall" if calls and counter == 1 else "call-next"
+        counter_action(server, admin, counter, action)
+        calls.append(on_a.expect("ticket.called"))
+    starts = [datetime.fromisoformat(c["announce_at"]).timestamp() for c in calls]
+    assert [round(t - starts[0], 3) for t in starts] == [0, 20, 40]
+    for display_on in (a, b):
+        snap = displays(display_on.url).connect()
+        assert [x["announce_at"] for x in snap["announcing"]] == [c["announce_at"] for c in calls]
+        assert [x["seq"] for x in snap["announcing"]] == [c["seq"] for c in calls]
+        now = datetime.fromisoformat(snap["server_time"]).timestamp()
+        assert starts[0] <= now < starts[1]
 
 
 # -- async modes ----------------------------------------------------------------------

@@ -21,6 +21,18 @@ export class LiveQueue {
     this.syncing = false;
     this.pending = []; // events received while a sync is in flight
     this.stats = { events: 0, gaps: 0, resyncs: 0, snapshots: 0, reconnects: 0 };
+    this.offset = 0; // server clock minus this browser's clock, in ms
+  }
+
+  // The server's clock now: announcement slots are on it, and a TV box's clock may be off.
+  serverNow() {
+    return Date.now() + this.offset;
+  }
+
+  // A snapshot or heartbeat says what time it is on the server (sent a few ms ago).
+  setClock(serverTime) {
+    const at = Date.parse(serverTime || "");
+    if (!Number.isNaN(at)) this.offset = at - Date.now();
   }
 
   start() {
@@ -51,6 +63,7 @@ export class LiveQueue {
     // The server says where the sequence stands every half minute, so a display that
     // missed the last event of a quiet spell notices without waiting for the next one.
     this.socket.on(EVENTS.HEARTBEAT, (hb) => {
+      this.setClock(hb.server_time);
       if (!this.syncing && (hb.epoch !== this.epoch || hb.seq > this.seq)) {
         this.stats.gaps += 1;
         this.resync();
@@ -67,6 +80,7 @@ export class LiveQueue {
     if (snap.epoch === this.epoch && snap.seq < this.seq) return;
     this.epoch = snap.epoch;
     this.seq = snap.seq;
+    this.setClock(snap.server_time);
     this.stats.snapshots += 1;
     this.onSnapshot(snap);
   }

@@ -1,6 +1,14 @@
-// Lobby TV: newest call, counters, recent calls, waiting per field.
+// Lobby TV: the call being announced, those waiting to be read, counters, recent calls,
+// waiting per field.
+//
+// The server gives every call a slot in the site's announcement queue (`announce_at`,
+// `announce_ms`, on its clock; snapshots carry the slots not over yet). The main panel shows
+// the call whose slot is running, the "Đang chờ đọc" strip those still to come, and each
+// takes the panel when its slot starts: the same on every screen of the hall, with or
+// without the loudspeaker, whatever the screen's own clock says. Before any call the panel
+// shows a calm welcome.
 import { HallSpeaker } from "./announcer.js";
-import { EVENTS } from "/contract.js";
+import { EVENTS, LABELS } from "/contract.js";
 import { LiveQueue, clockText, el, sameTicket, ticketKey, translator } from "./live.js";
 
 // The lobby's own texts; connection, counter states and most statuses are shared labels.
@@ -26,10 +34,20 @@ const params = new URLSearchParams(location.search);
 const onlyCounters = new Set((params.get("counters") || "").split(",").filter(Boolean).map(Number));
 const onlyServices = new Set((params.get("services") || "").split(",").filter(Boolean));
 const RECENT_MAX = 10;
+const UPNEXT_MAX = 3; // what fits on one line of the strip on a landscape screen
 
-const state = { counters: new Map(), recent: [], waiting: {}, services: [], current: null };
+const state = {
+  counters: new Map(), recent: [], waiting: {}, services: [], current: null,
+  slots: [], // {id, ticket, counter, announcement, at, ms}: server-clock ms, in slot order
+  shown: null, // the id of the slot that last took the panel
+};
 
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+// Said to the whole hall: Vietnamese first, English second, whatever the page's language.
+for (const node of document.querySelectorAll("[data-both]")) {
+  const [vi, en] = ["vi", "en"].map((l) => LABELS[l][`label.${node.dataset.both}`]);
+  node.replaceChildren(el("span", { class: "vi" }, vi), el("span", { class: "en", lang: "en" }, en));
+}
 
 function counterVisible(c) {
   if (!c) return false;
@@ -56,11 +74,33 @@ function serviceName(tk) {
 function renderNow() {
   const tk = state.current;
   const c = tk ? state.counters.get(tk.counter) : null;
+  const panel = document.getElementById("now");
+  panel.classList.toggle("idle", !tk);
+  document.getElementById("now-call").hidden = !tk;
+  document.getElementById("welcome").hidden = Boolean(tk);
   document.getElementById("now-number").textContent = tk ? tk.number : "—";
-  document.getElementById("now-counter").textContent = c ? c.name : "";
+  document.getElementById("now-counter").textContent = c ? c.name : tk ? tk.counter_name || "" : "";
   document.getElementById("now-field").textContent = tk ? serviceName(tk) : "";
   const caption = state.caption && tk && state.caption.key === ticketKey(tk) ? state.caption.text : "";
   document.getElementById("now-caption").textContent = caption;
+  renderUpNext();
+}
+
+// The strip under the main panel: calls whose slot has not begun, in the order they will
+// be read.
+function renderUpNext() {
+  const now = live.serverNow();
+  const waiting = state.slots.filter((s) => s.at > now && callVisible(s.ticket));
+  document.getElementById("upnext").hidden = !waiting.length;
+  const shown = waiting.slice(0, UPNEXT_MAX).map((s) => {
+    const c = state.counters.get(s.ticket.counter);
+    return el("li", { dataset: { ticket: s.ticket.number } },
+      el("span", { class: "unum" }, s.ticket.number),
+      el("span", { class: "uctr" }, c ? c.name : s.counter.name));
+  });
+  const more = waiting.length - shown.length;
+  if (more > 0) shown.push(el("li", { class: "more" }, el("span", { class: "umore" }, `+${more}`)));
+  document.getElementById("upnext-list").replaceChildren(...shown);
 }
 
 function renderTiles() {
@@ -107,11 +147,20 @@ function renderAll() {
   renderNow(); renderTiles(); renderRecent(); renderWaiting();
 }
 
+// Four flashes of the main panel when a call takes it: a class switched on and off, never a
+// colour half way, so every moment is as readable as the two states (tests check both).
+let flashTimer = null;
 function flash() {
   const now = document.getElementById("now");
-  now.classList.remove("flash");
-  void now.offsetWidth; // restart the animation
-  now.classList.add("flash");
+  clearInterval(flashTimer);
+  let step = 0;
+  now.classList.add("lit");
+  body.dataset.flash = "1";
+  flashTimer = setInterval(() => {
+    step += 1;
+    now.classList.toggle("lit", step % 2 === 0 && step < 8);
+    if (step >= 8) { clearInterval(flashTimer); delete body.dataset.flash; }
+  }, 300);
 }
 
 function remember(tk) {
@@ -122,10 +171,61 @@ function remember(tk) {
 
 const ACTIVE = ["called", "serving"];
 
-// The big panel invites only a citizen still called or served: the newest such call.
-// A running page and a freshly loaded one (snapshot) pick it the same way.
+// Without a running slot the big panel invites only a citizen still called or served: the
+// newest such call already read out. A running page and a freshly loaded one pick it alike.
 function newestActiveCall() {
-  return state.recent.find((tk) => callVisible(tk) && ACTIVE.includes(tk.status)) || null;
+  const now = live.serverNow();
+  const unread = new Set(state.slots.filter((s) => s.at > now).map((s) => ticketKey(s.ticket)));
+  return state.recent.find((tk) => callVisible(tk) && ACTIVE.includes(tk.status) &&
+    !unread.has(ticketKey(tk))) || null;
+}
+
+// The newest state of a slot's ticket (it may have moved on since it was called).
+function latest(tk) {
+  return state.recent.find((r) => sameTicket(r, tk)) || tk;
+}
+
+function slotOf(call, seq, at, ms) {
+  return { id: `${call.ticket.number}@${seq}`, ticket: call.ticket, counter: call.counter,
+    announcement: call.announcement, at: Date.parse(at), ms };
+}
+
+function addSlot(slot) {
+  if (state.slots.some((s) => s.id === slot.id)) return;
+  state.slots.push(slot);
+  state.slots.sort((a, b) => a.at - b.at);
+  if (speaker && slot.announcement.audio_url && slot.at + slot.ms > live.serverNow()) {
+    // On this browser's clock: the server's minus the offset.
+    speaker.enqueue({ id: slot.id, url: slot.announcement.audio_url, at: slot.at - live.offset });
+  }
+}
+
+// Which call holds the panel now: the visible slot that began last; slots over and behind
+// it are forgotten. Runs on every event and at every slot boundary.
+let slotTimer = null;
+function advance() {
+  const now = live.serverNow();
+  const started = state.slots.filter((s) => s.at <= now && callVisible(s.ticket));
+  const last = started[started.length - 1] || null;
+  const running = last && last.at + last.ms > now ? last : null;
+  state.slots = state.slots.filter((s) => s.at + s.ms > now || s === last);
+  if (last && last.id !== state.shown) {
+    state.shown = last.id;
+    state.current = latest(last.ticket);
+    state.caption = { key: ticketKey(last.ticket),
+      text: lang === "en" ? last.announcement.text_en : last.announcement.text };
+    flash();
+  } else if (running) {
+    state.current = latest(running.ticket);
+  } else if (!state.current || !ACTIVE.includes(state.current.status)) {
+    state.current = newestActiveCall();
+  }
+  body.dataset.announcing = running ? running.ticket.number : "";
+  renderAll();
+  clearTimeout(slotTimer);
+  const next = state.slots.find((s) => s.at > now);
+  const edge = Math.min(next ? next.at : Infinity, running ? running.at + running.ms : Infinity);
+  if (edge < Infinity) slotTimer = setTimeout(advance, Math.max(20, edge - now + 5));
 }
 
 function onSnapshot(snap) {
@@ -133,11 +233,18 @@ function onSnapshot(snap) {
   state.recent = snap.recent.slice(0, 30);
   state.waiting = snap.waiting;
   state.services = snap.services;
-  state.current = newestActiveCall();
-  if (snap.site && snap.site.notice !== undefined) document.getElementById("notice").textContent = snap.site.notice;
+  for (const call of snap.announcing || []) {
+    addSlot(slotOf(call, call.seq, call.announce_at, call.announce_ms));
+  }
+  state.current = null; // chosen again by advance(); a slot already shown does not flash again
+  if (snap.site && snap.site.notice !== undefined) {
+    document.getElementById("notice").textContent = snap.site.notice;
+    document.getElementById("welcome-notice").textContent = snap.site.notice;
+    document.getElementById("welcome-centre").textContent = snap.site.name;
+  }
   body.dataset.seq = snap.seq;
   body.dataset.epoch = snap.epoch;
-  renderAll();
+  advance();
 }
 
 function onEvent(name, p) {
@@ -152,24 +259,17 @@ function onEvent(name, p) {
     if (c) c.ticket = tk;
     state.recent = [tk, ...state.recent.filter((r) => !sameTicket(r, tk))].slice(0, 30);
     if (callVisible(tk)) {
-      state.current = tk;
-      state.caption = { key: ticketKey(tk), text: lang === "en" ? p.announcement.text_en : p.announcement.text };
-      flash();
       window.dispatchEvent(new CustomEvent("motcua:call", { detail: p }));
-      if (speaker && p.announcement && p.announcement.audio_url) {
-        speaker.enqueue({ id: `${tk.number}@${p.seq}`, url: p.announcement.audio_url });
-      }
+      addSlot(slotOf(p, p.seq, p.announce_at, p.announce_ms));
     }
   } else if (tk) {
     for (const c of state.counters.values()) {
       if (sameTicket(c.ticket, tk)) c.ticket = ACTIVE.includes(tk.status) ? tk : null;
     }
     remember(tk);
-    if (sameTicket(state.current, tk) && !ACTIVE.includes(tk.status)) {
-      state.current = newestActiveCall();
-    }
+    if (sameTicket(state.current, tk)) state.current = tk;
   }
-  renderAll();
+  advance();
 }
 
 function onStatus(s) {
