@@ -206,6 +206,8 @@ class Site:
     voice_clips: str
     kiosk_voice: bool
     one_ticket_per_citizen: bool
+    call_next_unstarted: str = "ask"
+    """What "Gọi tiếp" does with a called, never started ticket: ask, no_show or complete."""
 
     @property
     def tz(self) -> ZoneInfo:

@@ -24,6 +24,7 @@ from ..auth import Principal
 from ..contract import models as m
 from ..contract.messages import Message
 from ..domain.errors import DomainError, Invalid
+from ..domain.lifecycle import Action
 from ..domain.model import Site, Ticket
 from .errors import STATUS, error_response
 
@@ -216,7 +217,34 @@ def authorise(route: Route, path: dict[str, Any]) -> Principal:
     if ticket_id is not None:
         ticket = desk.get(ticket_id).ticket
         check_ticket(who, ticket, desk.site(ticket.site))
+    ref = path.get("ticket_number")
+    if ref is not None:
+        ticket = _by_number(who, code, ref, BY_NUMBER_ACTIONS[route.rule.rsplit("/", 1)[-1]])
+        check_ticket(who, ticket, desk.site(ticket.site))
+        g.target_ticket = ticket
     return who
+
+
+BY_NUMBER_ACTIONS = {"return": Action.RETURN, "cancel": Action.CANCEL}
+"""What each /tickets/by-number/<ticket_number>/<action> route does (to pick the ticket meant)."""
+
+
+def _by_number(who: Principal, code: str | None, ref: str, action: Action) -> Ticket:
+    """Today's ticket a typed number names at the caller's site: digits alone are read among
+    the fields of a clerk's counter (an admin's: every field of the site)."""
+    desk = current_app.extensions["motcua"].desk
+    site = desk.site(code if code is not None or who.all_sites else who.site)
+    fields = None
+    if who.role == "clerk":
+        counter = site.counters_by_number.get(who.counter or 0)
+        fields = counter.services if counter is not None else ()
+    ticket: Ticket = desk.by_number(ref, site_code=site.code, fields=fields, action=action)
+    return ticket
+
+
+def target_ticket() -> Ticket:
+    """The ticket a by-number route acts on, as authorise() found and checked it."""
+    return g.target_ticket  # type: ignore[no-any-return]
 
 
 def _idempotent(who: Principal, key: str, run: Callable[[], Response]) -> Response:

@@ -107,7 +107,8 @@ COUNTER_BODIES: dict[str, dict[str, Any]] = {
 class Row:
     """How to drive one write route: what the URL and body are, and who may."""
 
-    kind: str  # "ticket": the ticket in the path; "counter": counter 1; "site"; "agent"
+    kind: str  # "ticket": the ticket's id in the path, "number": its printed number;
+    # "counter": counter 1; "site"; "agent"
     allowed: dict[str, frozenset[str]] | frozenset[str]
     body: dict[str, Any]
 
@@ -117,6 +118,9 @@ ROWS: dict[str, Row] = {
     "/tickets/{ticket_id}/print": Row("ticket", KIOSK_ROUTES, {}),
     "/tickets/{ticket_id}/cancel": Row("ticket", CLERK_ROUTES, {}),
     "/tickets/{ticket_id}/return": Row("ticket", CLERK_ROUTES, {}),
+    # By printed number: the same scope as by id, the ticket found from what was typed.
+    "/tickets/by-number/{ticket_number}/cancel": Row("number", CLERK_ROUTES, {}),
+    "/tickets/by-number/{ticket_number}/return": Row("number", CLERK_ROUTES, {}),
     "/counters/{number}/call": Row("call", AT_COUNTER_1, {}),
     **{
         f"/counters/{{number}}/{action}": Row("counter", AT_COUNTER_1, body)
@@ -191,7 +195,7 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
     failures: list[str] = []
     for name, token in tokens.items():
         headers = auth(token)
-        if row.kind in ("ticket", "call"):
+        if row.kind in ("ticket", "number", "call"):
             for state in STATES:
                 tid = ticket_in(desk, state)
                 before = desk.get(tid).ticket
@@ -199,6 +203,12 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
                     url = f"{API}/counters/1/call?site=test"
                     body = {"ticket": tid}
                     allowed = name in row.allowed
+                elif row.kind == "number":
+                    number = desk.get(tid).ticket.number
+                    url = f"{API}{route.replace('{ticket_number}', number)}?site=test"
+                    body = row.body
+                    assert isinstance(row.allowed, dict)
+                    allowed = state in row.allowed[name]
                 else:
                     url = f"{API}{route.replace('{ticket_id}', tid)}"
                     body = row.body
