@@ -251,7 +251,11 @@ def cancel_ticket(path: m.TicketPath) -> m.TicketAnswer:
 
 
 BY_NUMBER_ERRORS = (
-    "unknown_site", "unknown_ticket", "ambiguous_ticket_ref", "illegal_transition", "ticket_taken"
+    "unknown_site",
+    "unknown_ticket",
+    "ambiguous_ticket_ref",
+    "illegal_transition",
+    "ticket_taken",
 )
 
 
@@ -311,9 +315,7 @@ def counter_action(
     m.CallNextRequest,
     errors=(*COUNTER_ERRORS, "counter_paused", "counter_closed", "ticket_taken", "busy"),
 )
-def call_next(
-    path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest
-) -> m.TicketAnswer:
+def call_next(path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest) -> m.TicketAnswer:
     """Finish the current ticket, then call the next waiting one (ticket null if none)
 
     The current ticket is completed; one called but never started (no `start`) is recorded
