@@ -595,10 +595,9 @@ class QueueDesk:
         current = repo.active_ticket(conn, site.code, counter.number)
         if current is None:
             return
-        action = Action.COMPLETE
-        if current.status is TicketStatus.CALLED:
-            if (unstarted or site.call_next_unstarted) == "no_show":
-                action = Action.NO_SHOW
+        never_started = current.status is TicketStatus.CALLED
+        choice = unstarted or site.call_next_unstarted
+        action = Action.NO_SHOW if never_started and choice == "no_show" else Action.COMPLETE
         done = self._move(conn, site, current, action, now, counter=counter.number, actor=actor)
         if done is not None:
             # a no-show says where it happened; a completion never did (the call said it)
