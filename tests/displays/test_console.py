@@ -34,8 +34,10 @@ pytestmark = pytest.mark.server
 __all__ = ["centre", "screens"]  # fixtures, used by name
 
 # Every main action of the console: what a clerk must reach without scrolling.
-MAIN_ACTIONS = ("#btn-next", "#btn-start", "#btn-recall", "#btn-complete", "#btn-noshow",
-                "#btn-transfer", "#btn-specific", "#btn-callback", "#btn-cancel", "#btn-pause")  # fmt: skip
+MAIN_ACTIONS = (
+    "#btn-next", "#btn-start", "#btn-recall", "#btn-complete", "#btn-noshow", "#btn-transfer",
+    "#btn-specific", "#btn-callback", "#btn-cancel", "#btn-pause",
+)  # fmt: skip
 
 
 def events(centre: Centre, ticket: dict[str, Any]) -> list[str]:
@@ -59,8 +61,9 @@ def outside(page: Page, selectors: tuple[str, ...]) -> list[str]:
           const node = document.querySelector(sel);
           if (!node || node.offsetParent === null) { bad.push(`${sel}: not shown`); continue; }
           const r = node.getBoundingClientRect();
+          const at = [r.left, r.top, r.right, r.bottom].map(Math.round).join(",");
           if (r.top < 0 || r.left < 0 || r.bottom > h || r.right > w)
-            bad.push(`${sel}: ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} outside ${w}x${h}`);
+            bad.push(`${sel}: ${at} outside ${w}x${h}`);
           const label = node.querySelector('span');
           if (label && label.scrollWidth > label.clientWidth + 1) bad.push(`${sel}: label cut`);
         }
