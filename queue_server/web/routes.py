@@ -25,7 +25,7 @@ from ..contract import models as m
 from ..contract.messages import Message
 from ..domain.errors import DomainError, Invalid
 from ..domain.lifecycle import Action
-from ..domain.model import Site, Ticket
+from ..domain.model import Site, Ticket, TicketStatus
 from .errors import STATUS, error_response
 
 View = Callable[..., Any]
@@ -158,8 +158,8 @@ def forbidden(what_vi: str, what_en: str) -> DomainError:
 # role    site                  counter                   ticket (by id in the path)
 # kiosk   its own               -                         its site's
 # display its own               -                         -
-# clerk   its own               its own                   at its counter (called, serving,
-#                                                         no-show), or at none and for a
+# clerk   its own               its own                   at its counter (called, serving),
+#                                                         or at none or a no-show, for a
 #                                                         field its counter serves
 # agent   its own               those listed (none: all)  -
 # admin   its own, or all sites any                       its site's (all sites: any)
@@ -183,11 +183,13 @@ def check_counter(who: Principal, number: int) -> None:
 
 def check_ticket(who: Principal, ticket: Ticket, site: Site) -> None:
     """403 unless the token may act on this ticket: one of its site and, for a clerk,
-    waiting (or at no counter) for a field its counter serves, or at its own counter."""
+    waiting, at no counter or a no-show, for a field its counter serves, or at its own
+    counter. A no-show belongs to its field again: the citizen who comes back may go to any
+    counter serving it (as `POST /counters/<n>/call` already lets them)."""
     check_site(who, ticket.site)
     if who.role != "clerk":
         return
-    if ticket.counter is not None:  # called, serving, no-show (or done) at a counter
+    if ticket.counter is not None and ticket.status is not TicketStatus.NO_SHOW:
         if ticket.counter != who.counter:
             raise DomainError("forbidden_ticket_counter", own=who.counter, counter=ticket.counter)
         return

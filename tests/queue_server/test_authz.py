@@ -79,7 +79,8 @@ ALL, NONE = frozenset(STATES), frozenset[str]()
 # Ticket routes: for each token, the states of a ticket of site "test" it may act on.
 CLERK_ROUTES = {
     **{w: NONE for w in WHO},
-    "clerk 1": frozenset({"waiting HT", "called by 1", "no-show at 1"}),
+    # A no-show belongs to its field again: any counter serving it may take the citizen back.
+    "clerk 1": frozenset({"waiting HT", "called by 1", "no-show at 1", "no-show at 2"}),
     "clerk 3": frozenset({"waiting DD"}),
     "admin": ALL,
     "admin of all sites": ALL,
