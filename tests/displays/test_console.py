@@ -107,6 +107,12 @@ def test_the_console_fits_a_laptop_screen(centre: Centre, screens: Screens) -> N
         problems += [f"{width}x{height} number: {p}" for p in outside(console, MAIN_ACTIONS)]
         shoot(console, f"console-{width}x{height}-number")
         console.keyboard.press("Escape")
+    english = screens.open(
+        centre.console_url(1) + "&lang=en", ready="body[data-ready]", width=1280, height=720
+    )
+    expect(english.locator("#btn-callback")).to_have_text(re.compile("Call a no-show back"))
+    problems += [f"en 1280x720: {p}" for p in outside(english, MAIN_ACTIONS)]
+    shoot(english, "console-en-1280x720")
     assert problems == [], "\n".join(problems)
 
     console.set_viewport_size({"width": 390, "height": 844})
