@@ -156,7 +156,8 @@ function render() {
   $("cur-status").textContent = tk ? t(`tstatus.${tk.status}`) : "";
   $("cur-status").dataset.status = tk ? tk.status : "";
   const st = $("state");
-  st.textContent = t(`cstate.${c.state}`);
+  const own = t(`cstate.${c.state}`);  // a state without console words: the shared label
+  st.textContent = own === `cstate.${c.state}` ? t(`counter_state.${c.state}`) : own;
   st.className = `state ${c.state}`;
   $("pause-label").textContent = c.state === "open" ? t("pause") : t("resume");
   for (const id of ["btn-recall", "btn-complete", "btn-transfer"]) $(id).disabled = !tk;
