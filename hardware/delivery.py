@@ -26,9 +26,11 @@ log = logging.getLogger("hardware.agent")
 ACTIONS: dict[Key, str] = {
     Key.NEXT: "call-next",
     Key.RECALL: "recall",
+    Key.START: "start",
     Key.NOSHOW: "no-show",
     Key.DONE: "complete",
     Key.XFER: "transfer",
+    Key.CALL: "call",
     Key.PAUSE: "pause",
     Key.RESUME: "resume",
 }
@@ -111,6 +113,8 @@ class CounterSender:
         press = job.press
         path = f"/api/v1/counters/{self.counter}/{ACTIONS[press.key]}"
         body = {"service": press.arg} if press.key is Key.XFER else {}
+        if press.key is Key.CALL:
+            body = {"ticket": press.arg}
         give_up = time.monotonic() + self.deadline
         delay = self.backoff[0]
         job.counts["sent"] += 1

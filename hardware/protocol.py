@@ -16,10 +16,25 @@ One ASCII frame per line, so a terminal program can read and type it:
 Keypad and rating pad -> agent, one frame per press:
 
     NEXT  RECALL  NOSHOW  DONE  PAUSE  RESUME   the counter keys
+    START                                       the called citizen came: start serving
     XFER:<service code>                         transfer the current ticket, e.g. XFER:HT
+    CALL:<number>                               call that number of today, e.g. CALL:12 or
+                                                CALL:A012; a no-show comes back (Gọi lại
+                                                số vắng)
     RATE:<1-5>                                  a satisfaction rating (3-button pads send 1-3)
 
     @03:NEXT#17*1B\\r\\n     keypad 03 pressed "next", press number 17
+
+A 3x4 keypad (0-9, * and #) has no key per action; its firmware sends:
+
+    #                 NEXT            *1  RECALL      *4  NOSHOW
+    <digits> #        CALL:<digits>   *2  START       *5  PAUSE
+                                      *3  DONE        *6  RESUME
+
+Digits alone are read among the counter's fields as the console reads them (12 is A012
+at a counter serving A; 409 when two of its fields have that number today). Cancelling a
+ticket ("Hủy số") is no keypad frame: without a display the clerk cannot see which ticket
+a mistyped number would cancel, so it stays in the console.
 
 Agent -> keypad: ``@AA:ACK#SEQ*CC`` for each frame that carried a SEQ, as soon as the agent
 has taken the press (it then owns delivering it to the server). Keypads without a
@@ -56,6 +71,7 @@ DEFAULT_PROTOCOL = "motcua-v1"
 _FRAME_RE = re.compile(rb"@(\d\d):([A-Z0-9:\-]{1,40})(?:#(\d{1,5}))?\*([0-9A-Fa-f]{2})\r?\n")
 _SERVICE_RE = re.compile(r"[A-Z0-9_-]{1,16}")
 _TEXT_RE = re.compile(r"[A-Z0-9\-]{1,6}")
+_NUMBER_RE = re.compile(r"[A-Z]{0,3}[0-9]{1,9}")
 
 
 class Reject(StrEnum):
@@ -168,9 +184,11 @@ class Key(StrEnum):
 
     NEXT = "NEXT"
     RECALL = "RECALL"
+    START = "START"
     NOSHOW = "NOSHOW"
     DONE = "DONE"
     XFER = "XFER"
+    CALL = "CALL"
     PAUSE = "PAUSE"
     RESUME = "RESUME"
     RATE = "RATE"
@@ -178,7 +196,8 @@ class Key(StrEnum):
 
 @dataclass(frozen=True)
 class KeyEvent:
-    """A decoded press: key, its argument (service code for XFER, 1-5 for RATE), press number."""
+    """A decoded press: key, its argument (service code for XFER, ticket number for CALL,
+    1-5 for RATE), press number."""
 
     address: int
     key: Key
@@ -203,6 +222,9 @@ def decode_key(frame: Frame) -> KeyEvent | None:
         return None
     if key is Key.XFER:
         if not _SERVICE_RE.fullmatch(arg):
+            return None
+    elif key is Key.CALL:
+        if not _NUMBER_RE.fullmatch(arg):
             return None
     elif key is Key.RATE:
         if arg not in ("1", "2", "3", "4", "5"):

@@ -380,7 +380,10 @@ def _command(words: list[str], keypads: SimulatedKeypad, leds: SimulatedLed) -> 
         arg = words[3].upper() if len(words) == 4 else None
         body = key + (f":{arg}" if arg else "")
         if not 1 <= int(words[1]) <= 32 or decode_key(Frame(1, body)) is None:
-            return "error: expected an address 1-32; xfer needs a service code, rate 1-5"
+            return (
+                "error: expected an address 1-32; xfer needs a service code, call a number, "
+                "rate 1-5"
+            )
         frame = keypads.press(int(words[1]), key, arg)
         return f"ok sent {frame.decode().strip()}"
     return "error: expected 'press ADDRESS KEY [ARG]' or 'watch'"

@@ -380,6 +380,14 @@ class SiteTable(Table):
         description="Offer the one-tap satisfaction rating (Rất hài lòng / Hài lòng / Không hài "
         "lòng) on the ticket status page once the citizen was served (within 24 hours).",
     )
+    call_next_unstarted: Literal["ask", "no_show", "complete"] = Field(
+        "ask",
+        description='What "Gọi tiếp" does with a ticket called but never started ("Bắt đầu"): '
+        '`ask`: the console asks once "đánh dấu Không có mặt?", and keypads and API calls '
+        "without `unstarted` complete it; `no_show`: it is recorded as Không có mặt "
+        "everywhere (for centres whose clerks always press Bắt đầu); `complete`: it is "
+        "completed. A ticket never started has no handling time either way.",
+    )
 
     @model_validator(mode="after")
     def _services_and_counters_agree(self) -> Self:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from . import events as ev
 from .config import Config
-from .domain import issuing, lifecycle, routing
+from .domain import issuing, lifecycle, routing, ticket_ref
 from .domain.clock import Clock
 from .domain.errors import Conflict, Invalid, NotFound
 from .domain.estimate import estimate_minutes
@@ -39,6 +40,11 @@ from .storage import repository as repo
 from .storage.database import Database
 
 MAX_CAS_RETRIES = 20
+ID_LENGTH = 16
+"""Length of a ticket id (secrets.token_urlsafe(12)); printed numbers are far shorter."""
+CALLABLE = frozenset({TicketStatus.WAITING, TicketStatus.NO_SHOW})
+"""What calling a specific number accepts: a waiting ticket, or a no-show who came back."""
+Unstarted = Literal["no_show", "complete"]
 RATING_WINDOW = timedelta(minutes=10)
 STATUS_RATING_WINDOW = timedelta(hours=24)
 """How long after the visit the status page still takes a rating."""
@@ -164,7 +170,8 @@ class QueueDesk:
         return [TicketView(t, i) for i, t in enumerate(waiting)]
 
     def counter_stats(self, site_code: str | None, number: int) -> dict[str, float | int | None]:
-        """Today's figures for one counter: served, no-shows, average handling time."""
+        """Today's figures for one counter: served, no-shows, average handling time (start
+        to done, over the tickets that were started)."""
         site = self.site(site_code)
         counter = self.counter(site, number)
         now = self.clock.now()
@@ -173,7 +180,7 @@ class QueueDesk:
                 conn, site.code, counter.number, self._day_start(site, now)
             )
         served = [r for r in rows if r[0] == EventKind.COMPLETED.value]
-        durations = [(at - called).total_seconds() for _, at, called in served if called]
+        durations = [(at - started).total_seconds() for _, at, started in served if started]
         return {
             "served": len(served),
             "no_show": sum(1 for r in rows if r[0] == EventKind.NO_SHOW.value),
@@ -316,15 +323,25 @@ class QueueDesk:
     # -- counter actions ---------------------------------------------------------
 
     def call_next(
-        self, number: int, *, site_code: str | None = None, actor: str = ""
+        self,
+        number: int,
+        *,
+        site_code: str | None = None,
+        actor: str = "",
+        unstarted: Unstarted | None = None,
     ) -> TicketView | None:
-        """Finish the counter's current ticket and call the next one its services wait for."""
+        """Finish the counter's current ticket and call the next one its services wait for.
+
+        A current ticket that was called but never started goes by `unstarted` (the
+        clerk's answer to "đánh dấu Không có mặt?"), else by the site's
+        `call_next_unstarted` (see `_finish_current`).
+        """
         site = self.site(site_code)
         counter = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket | None:
             self._require_open(conn, site, counter)
-            self._finish_current(conn, site, counter, now, actor, out)
+            self._finish_current(conn, site, counter, now, actor, out, unstarted)
             day = site.local_day(now)
             policy = site.priority_policy
             since = self._day_start(site, now)
@@ -349,19 +366,28 @@ class QueueDesk:
     def call_ticket(
         self, number: int, ticket_ref: str, *, site_code: str | None = None, actor: str = ""
     ) -> TicketView:
-        """Call a specific waiting ticket (by id or printed number) to a counter."""
+        """Call a specific ticket of today (by id or as typed: "A004", "a4", "4") to a counter.
+
+        A no-show comes back: it is logged as returned to the queue, then called.
+        """
         site = self.site(site_code)
         counter = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
             self._require_open(conn, site, counter)
-            ticket = self._find(conn, site, ticket_ref, now, counter)
+            ticket = self._find(conn, site, ticket_ref, now, counter.services, CALLABLE)
             if ticket.service not in counter.services:
                 raise Conflict("wrong_counter", number=ticket.number, counter=counter.number)
             if ticket.status in lifecycle.ACTIVE and ticket.counter not in (None, counter.number):
                 raise Conflict(
                     "ticket_taken_at_counter", number=ticket.number, counter=ticket.counter
                 )
+            if ticket.status is TicketStatus.NO_SHOW:
+                returned = self._move(conn, site, ticket, Action.RETURN, now, actor=actor)
+                if returned is None:
+                    raise self._taken(ticket)
+                out.events.append(self._event_for(Action.RETURN, site, None, returned, ticket))
+                ticket = returned
             lifecycle.check(ticket, Action.CALL)
             self._finish_current(conn, site, counter, now, actor, out)
             called = self._move(
@@ -402,6 +428,19 @@ class QueueDesk:
         site = self.site(site_code)
         target = self.service(site, service_code)
         return self._act_on_current(number, Action.TRANSFER, site_code, actor, service=target.code)
+
+    def by_number(
+        self, ref: str, *, site_code: str | None = None, fields: Sequence[str] | None = None,
+        action: Action = Action.CALL,
+    ) -> Ticket:  # fmt: skip
+        """Today's ticket a typed number names, among `fields` first (default: every field),
+        preferring one that `action` applies to (NotFound / ambiguous_ticket_ref otherwise)."""
+        site = self.site(site_code)
+        wanted = tuple(fields) if fields is not None else tuple(s.code for s in site.services)
+        with self.db.read() as conn:
+            return self._find(
+                conn, site, ref, self.clock.now(), wanted, lifecycle.TRANSITIONS[action].sources
+            )
 
     def return_ticket(self, ticket_id: str, *, actor: str = "") -> TicketView:
         """Put a no-show ticket back in its queue (the citizen came back)."""
@@ -605,16 +644,25 @@ class QueueDesk:
         now: datetime,
         actor: str,
         out: _Outcome,
+        unstarted: Unstarted | None = None,
     ) -> None:
-        """Calling the next number completes the one the counter was serving."""
+        """Calling the next number completes the one the counter was serving.
+
+        One called but never started ("Bắt đầu") is a no-show when the clerk said so
+        (`unstarted`) or the site records those as no-shows; otherwise it is completed, and,
+        never started, has no handling time.
+        """
         current = repo.active_ticket(conn, site.code, counter.number)
         if current is None:
             return
-        done = self._move(
-            conn, site, current, Action.COMPLETE, now, counter=counter.number, actor=actor
-        )
+        never_started = current.status is TicketStatus.CALLED
+        choice = unstarted or site.call_next_unstarted
+        action = Action.NO_SHOW if never_started and choice == "no_show" else Action.COMPLETE
+        done = self._move(conn, site, current, action, now, counter=counter.number, actor=actor)
         if done is not None:
-            out.later.append(DeskEvent(ev.TICKET_COMPLETED, site.code, ticket=done))
+            # a no-show says where it happened; a completion never did (the call said it)
+            at = counter if action is Action.NO_SHOW else None
+            out.later.append(self._event_for(action, site, at, done, current))
 
     def _require_open(self, conn: Connection, site: Site, counter: Counter) -> None:
         state = repo.lock_counter(conn, site.code, counter.number)
@@ -624,35 +672,35 @@ class QueueDesk:
             raise Conflict("counter_closed", counter=counter.number)
 
     def _find(
-        self, conn: Connection, site: Site, ref: str, now: datetime, counter: Counter
+        self,
+        conn: Connection,
+        site: Site,
+        ref: str,
+        now: datetime,
+        fields: Sequence[str],
+        actionable: Collection[TicketStatus],
     ) -> Ticket:
-        """A ticket by printed number today, by digits alone for the counter's fields, or by id."""
+        """Today's ticket by id, or by a number as typed (domain.ticket_ref): among `fields`
+        (a counter's), then, when none of theirs has it, among every field of the site, so
+        that a ticket of another field is refused as such rather than unknown."""
         day = site.local_day(now)
         ref = ref.strip()
-        ticket = repo.find_ticket_by_number(conn, site.code, day, ref.upper())
-        # ASCII digits only ("²".isdigit() is true but int() refuses it), and few enough for int().
-        if ticket is None and ref.isascii() and ref.isdigit() and len(ref) <= 9:
-            # A keypad cannot type "A": 12 means A012 (or B012...) among this counter's fields.
-            for code in counter.services:
-                fmt = site.services_by_code[code].number_format
-                value = int(ref)
-                if fmt.start <= value <= fmt.end:
-                    number = f"{fmt.prefix}{value:0{fmt.digits}d}"
-                    found = repo.find_ticket_by_number(conn, site.code, day, number)
-                    if found is not None and (
-                        ticket is None or found.status is TicketStatus.WAITING
-                    ):
-                        ticket = found
-                        if found.status is TicketStatus.WAITING:
-                            break
-        if ticket is None and len(ref) >= 16:
-            # by id too, only today's tickets: earlier days' queues are closed
+        if len(ref) >= ID_LENGTH:  # no printed number is this long
+            # by id, only today's tickets: earlier days' queues are closed
             found = repo.get_ticket(conn, ref)
-            today = found is not None and found.site == site.code and found.day == day
-            ticket = found if today else None
-        if ticket is None:
-            raise NotFound("unknown_ticket_today", ref=ref)
-        return ticket
+            if found is None or found.site != site.code or found.day != day:
+                raise NotFound("unknown_ticket_today", ref=ref)
+            return found
+        tickets: list[Ticket] = []
+        for codes in (fields, [s.code for s in site.services]):
+            formats = [(c, site.services_by_code[c].number_format) for c in codes]
+            for _, number in ticket_ref.candidates(ref, formats):
+                found = repo.find_ticket_by_number(conn, site.code, day, number)
+                if found is not None:
+                    tickets.append(found)
+            if tickets:
+                break
+        return ticket_ref.pick(ref, tickets, actionable)
 
     @staticmethod
     def _taken(ticket: Ticket) -> Conflict:

@@ -1,36 +1,62 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
 import { EVENTS } from "/contract.js";
 import { LiveQueue, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
+import { clockText, durationText } from "/static/counters/duration.js";
 
-// The console's own texts; connection, priority, counter states and statuses are shared labels.
+// The console's own texts; connection, priority and ticket statuses are shared labels.
+// Each thing has its own words: the counter's state ("Quầy đang mở"), the ticket at the
+// counter ("Số hiện tại", "Đã gọi, chờ công dân đến" / "Đang phục vụ"), today's count
+// ("Đã phục vụ xong").
 const T = {
   vi: {
     signout: "Đăng xuất", signin_title: "Đăng nhập quầy", signin_label: "Mã đăng nhập của quầy",
-    signin: "Đăng nhập", current: "Đang phục vụ", elapsed: "Thời gian",
-    next: "Gọi số tiếp theo", recall: "Gọi lại", noshow: "Không có mặt", complete: "Hoàn thành",
-    transfer: "Chuyển lĩnh vực", specific: "Gọi số cụ thể", pause: "Tạm dừng", resume: "Tiếp tục",
-    transfer_to: "Chuyển sang lĩnh vực", transfer_go: "Chuyển", cancel: "Hủy", specific_label: "Số cần gọi",
-    call: "Gọi", waiting: "Đang chờ", today: "Hôm nay", served: "Đã phục vụ", noshows: "Không có mặt",
+    signin: "Đăng nhập", current: "Số hiện tại", elapsed: "Từ lúc gọi:",
+    "tstatus.called": "Đã gọi, chờ công dân đến", "tstatus.serving": "Đang phục vụ",
+    "cstate.open": "Quầy đang mở", "cstate.paused": "Quầy tạm dừng", "cstate.closed": "Quầy đóng",
+    next: "Gọi số tiếp theo", start: "Bắt đầu phục vụ", recall: "Gọi lại", noshow: "Không có mặt",
+    complete: "Hoàn thành", transfer: "Chuyển lĩnh vực", specific: "Gọi số cụ thể",
+    callback: "Gọi lại số vắng", cancelnum: "Hủy số", pause: "Tạm dừng", resume: "Tiếp tục",
+    transfer_to: "Chuyển sang lĩnh vực", transfer_go: "Chuyển", back: "Thôi",
+    specific_label: "Số cần gọi (A012, a12 hoặc 12)", callback_label: "Số vắng đã quay lại",
+    cancel_label: "Số cần hủy", call: "Gọi", return: "Đưa về hàng chờ",
+    ask_yes: "Có, không có mặt", ask_no: "Không, đã phục vụ",
+    ask: (n) => `Số ${n} chưa được phục vụ: đánh dấu Không có mặt?`,
+    confirm_cancel: (n) => `Bấm «Hủy số» (−) lần nữa để hủy số ${n}.`,
+    need_number: "Vui lòng gõ số in trên phiếu.",
+    waiting: "Đang chờ", today: "Hôm nay tại quầy", served: "Đã phục vụ xong", noshows: "Không có mặt",
     avg: "Thời gian xử lý trung bình",
-    keys: "Phím tắt: Enter gọi tiếp · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số cụ thể · P tạm dừng/tiếp tục",
+    keys: "Phím tắt: Enter gọi tiếp · 0 bắt đầu · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số (rồi Enter gọi, + về hàng chờ, − hủy) · F9 số vắng · F10 hủy số · P tạm dừng",
     called_msg: (n) => `Đã gọi số ${n}.`, nobody: "Không có công dân nào đang chờ.",
+    started_msg: (n) => `Bắt đầu phục vụ số ${n}.`,
     recalled_msg: (n) => `Đã gọi lại số ${n}.`, done_msg: (n) => `Đã hoàn thành số ${n}.`,
     noshow_msg: (n) => `Số ${n}: không có mặt.`, transferred_msg: (n, s) => `Đã chuyển số ${n} sang ${s}.`,
+    returned_msg: (n) => `Đã đưa số ${n} về hàng chờ.`, cancelled_msg: (n) => `Đã hủy số ${n}.`,
     paused_msg: "Quầy đã tạm dừng.", resumed_msg: "Quầy đã tiếp tục phục vụ.",
     bad_token: "Mã đăng nhập không đúng hoặc không dành cho quầy này.", network: "Không kết nối được máy chủ.",
   },
   en: {
     signout: "Sign out", signin_title: "Counter sign-in", signin_label: "Counter sign-in code",
-    signin: "Sign in", current: "Now serving", elapsed: "Elapsed",
-    next: "Call next", recall: "Recall", noshow: "Not present", complete: "Complete",
-    transfer: "Transfer field", specific: "Call a number", pause: "Pause", resume: "Resume",
-    transfer_to: "Transfer to field", transfer_go: "Transfer", cancel: "Cancel", specific_label: "Number to call",
-    call: "Call", waiting: "Waiting", today: "Today", served: "Served", noshows: "Not present",
+    signin: "Sign in", current: "Current ticket", elapsed: "Since the call:",
+    "tstatus.called": "Called, waiting for the citizen", "tstatus.serving": "Being served",
+    "cstate.open": "Counter open", "cstate.paused": "Counter paused", "cstate.closed": "Counter closed",
+    next: "Call next", start: "Start serving", recall: "Recall", noshow: "Not present",
+    complete: "Complete", transfer: "Transfer field", specific: "Call a number",
+    callback: "Call a no-show back", cancelnum: "Cancel a number", pause: "Pause", resume: "Resume",
+    transfer_to: "Transfer to field", transfer_go: "Transfer", back: "Back",
+    specific_label: "Number to call (A012, a12 or 12)", callback_label: "No-show who came back",
+    cancel_label: "Number to cancel", call: "Call", return: "Back to the queue",
+    ask_yes: "Yes, not present", ask_no: "No, served",
+    ask: (n) => `${n} was never started: mark it not present?`,
+    confirm_cancel: (n) => `Press "Cancel a number" (−) again to cancel ${n}.`,
+    need_number: "Type the number printed on the slip.",
+    waiting: "Waiting", today: "Today at this counter", served: "Served", noshows: "Not present",
     avg: "Average handling time",
-    keys: "Keys: Enter next · + recall · − not present · * complete · / transfer · . call a number · P pause/resume",
+    keys: "Keys: Enter next · 0 start · + recall · − not present · * complete · / transfer · . a number (then Enter call, + back to queue, − cancel) · F9 no-show back · F10 cancel · P pause",
     called_msg: (n) => `Called ${n}.`, nobody: "Nobody is waiting.",
+    started_msg: (n) => `Serving ${n}.`,
     recalled_msg: (n) => `Recalled ${n}.`, done_msg: (n) => `Completed ${n}.`,
     noshow_msg: (n) => `${n}: not present.`, transferred_msg: (n, s) => `Transferred ${n} to ${s}.`,
+    returned_msg: (n) => `${n} is back in the queue.`, cancelled_msg: (n) => `Cancelled ${n}.`,
     paused_msg: "Counter paused.", resumed_msg: "Counter resumed.",
     bad_token: "Wrong sign-in code, or not for this counter.", network: "Cannot reach the server.",
   },
@@ -41,9 +67,10 @@ const lang = body.dataset.lang === "en" ? "en" : "vi";
 const t = translator(T, lang);
 const site = body.dataset.site;
 const number = Number(body.dataset.counter);
+const unstarted = body.dataset.unstarted || "ask";
 const storeKey = `motcua.clerk.${site}.${number}`;
 const $ = (id) => document.getElementById(id);
-const state = { counter: null, busy: false, stats: null, signedIn: false };
+const state = { counter: null, busy: false, stats: null, signedIn: false, mode: null, armed: null };
 
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
 
@@ -126,23 +153,27 @@ function render() {
   $("cur-number").textContent = tk ? tk.number : "—";
   $("cur-field").textContent = tk ? tk.service_name : "";
   $("cur-priority").hidden = !(tk && tk.priority);
-  $("cur-status").textContent = tk ? t(`status.${tk.status}`) : "";
+  $("cur-status").textContent = tk ? t(`tstatus.${tk.status}`) : "";
+  $("cur-status").dataset.status = tk ? tk.status : "";
   const st = $("state");
-  st.textContent = t(`counter_state.${c.state}`);
+  const own = t(`cstate.${c.state}`);  // a state without console words: the shared label
+  st.textContent = own === `cstate.${c.state}` ? t(`counter_state.${c.state}`) : own;
   st.className = `state ${c.state}`;
   $("pause-label").textContent = c.state === "open" ? t("pause") : t("resume");
-  for (const id of ["btn-recall", "btn-noshow", "btn-complete", "btn-transfer"]) $(id).disabled = !tk;
+  for (const id of ["btn-recall", "btn-complete", "btn-transfer"]) $(id).disabled = !tk;
   $("btn-noshow").disabled = !tk || tk.status !== "called";
+  $("btn-start").disabled = !tk || tk.status !== "called";
   $("btn-next").disabled = c.state !== "open";
   $("btn-specific").disabled = c.state !== "open";
+  $("btn-callback").disabled = c.state !== "open";
+  $("specific-go").disabled = c.state !== "open";
   tickElapsed();
 }
 
 function tickElapsed() {
   const tk = state.counter && state.counter.ticket;
-  if (!tk || !tk.called_at) { $("cur-elapsed").textContent = "00:00"; return; }
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(tk.called_at)) / 1000));
-  $("cur-elapsed").textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  const s = tk && tk.called_at ? (Date.now() - Date.parse(tk.called_at)) / 1000 : 0;
+  $("cur-elapsed").textContent = clockText(Math.floor(Math.max(0, s)));
 }
 setInterval(tickElapsed, 1000);
 
@@ -150,8 +181,7 @@ function setStats(s) {
   state.stats = s;
   $("stat-served").textContent = s.served;
   $("stat-noshow").textContent = s.no_show;
-  const a = s.avg_service_seconds;
-  $("stat-avg").textContent = a == null ? "—" : `${Math.floor(a / 60)}′${String(Math.round(a % 60)).padStart(2, "0")}″`;
+  $("stat-avg").textContent = durationText(s.avg_service_seconds, lang);
 }
 
 let waitingTimer = null;
@@ -172,6 +202,8 @@ function refreshWaiting() {
 }
 
 // ---- actions ---------------------------------------------------------------
+const enc = encodeURIComponent;
+
 async function act(kind, extra) {
   if (state.busy) return;
   state.busy = true;
@@ -179,8 +211,13 @@ async function act(kind, extra) {
     const c = state.counter;
     const base = `/counters/${number}`;
     if (kind === "next") {
-      const { ticket } = await api("POST", `${base}/call-next`);
+      const payload = extra ? { unstarted: extra } : {};
+      const { ticket } = await api("POST", `${base}/call-next`, payload);
+      closePanels();
       if (ticket) { setCurrent(ticket); toast("ok", t("called_msg")(ticket.number)); } else { setCurrent(null); toast("ok", t("nobody")); }
+    } else if (kind === "start") {
+      const { ticket } = await api("POST", `${base}/start`);
+      setCurrent(ticket); toast("ok", t("started_msg")(ticket.number));
     } else if (kind === "recall") {
       const { ticket } = await api("POST", `${base}/recall`);
       toast("ok", t("recalled_msg")(ticket.number));
@@ -195,9 +232,16 @@ async function act(kind, extra) {
       const { ticket } = await api("POST", `${base}/transfer`, { service: sel.value });
       setCurrent(null); closePanels();
       toast("ok", t("transferred_msg")(ticket.number, sel.options[sel.selectedIndex].text));
-    } else if (kind === "specific") {
+    } else if (kind === "call") {
+      // The server reads what was typed ("4", "a4", "A004"); a no-show comes back.
       const { ticket } = await api("POST", `${base}/call`, { ticket: extra });
       setCurrent(ticket); closePanels(); toast("ok", t("called_msg")(ticket.number));
+    } else if (kind === "return" || kind === "cancel") {
+      const path = `/tickets/by-number/${enc(extra)}/${kind}?site=${enc(site)}`;
+      const { ticket } = await api("POST", path);
+      if (sameTicket(c && c.ticket, ticket)) setCurrent(null);
+      closePanels();
+      toast("ok", t(kind === "return" ? "returned_msg" : "cancelled_msg")(ticket.number));
     } else if (kind === "pause") {
       if (!c) return; // the counter's state is not known yet: pause or resume?
       const paused = c.state === "open";
@@ -221,59 +265,130 @@ function setCurrent(ticket) {
   if (state.counter) state.counter.ticket = ticket;
 }
 
-function closePanels() {
-  $("transfer-panel").hidden = true;
-  $("specific-panel").hidden = true;
+// "Gọi tiếp" on a ticket called but never started: ask once, unless the site decided.
+function next() {
+  const tk = state.counter && state.counter.ticket;
+  if (unstarted === "ask" && tk && tk.status === "called") {
+    closePanels();
+    $("ask-text").textContent = t("ask")(tk.number);
+    $("ask-panel").hidden = false;
+    state.mode = "ask";
+    $("ask-yes").focus();
+    return;
+  }
+  act("next");
 }
+
+function answer(choice) {
+  if (state.mode !== "ask") return;
+  act("next", choice);
+}
+
+function closePanels() {
+  for (const id of ["transfer-panel", "specific-panel", "ask-panel"]) $(id).hidden = true;
+  state.mode = null;
+  state.armed = null;
+  $("specific-hint").textContent = "";
+}
+
+// One panel for a number typed by the clerk: call it (a no-show comes back), put a no-show
+// back in the queue, or cancel it. The mode only says what Enter does and what it is for.
+const NUMBER_MODES = {
+  call: { label: "specific_label", enter: "call" },
+  callback: { label: "callback_label", enter: "call" },
+  cancelnum: { label: "cancel_label", enter: "cancel" },
+};
 
 function openPanel(kind) {
   closePanels();
   if (kind === "transfer") {
     $("transfer-panel").hidden = false;
+    state.mode = "transfer";
     $("transfer-select").focus();
-  } else {
-    $("specific-panel").hidden = false;
-    $("specific-input").value = "";
-    $("specific-input").focus();
+    return;
   }
+  const mode = NUMBER_MODES[kind];
+  state.mode = kind;
+  $("specific-label").textContent = t(mode.label);
+  $("specific-panel").hidden = false;
+  $("specific-panel").dataset.mode = kind;
+  $("specific-go").classList.toggle("primary", mode.enter === "call");
+  $("number-cancel").classList.toggle("primary", mode.enter === "cancel");
+  $("specific-input").value = "";
+  $("specific-input").focus();
+}
+
+function typed() {
+  return $("specific-input").value.trim();
+}
+
+function byNumber(action) {
+  const ref = typed();
+  if (!ref) { $("specific-hint").textContent = t("need_number"); $("specific-input").focus(); return; }
+  if (action === "cancel" && state.armed !== ref.toUpperCase()) {
+    // Cancelling cannot be undone: the same key again confirms this very number.
+    state.armed = ref.toUpperCase();
+    $("specific-hint").textContent = t("confirm_cancel")(ref.toUpperCase());
+    $("specific-input").focus();
+    return;
+  }
+  act(action, ref);
+}
+
+const OPENS = new Set(["transfer", "specific", "callback", "cancelnum"]);
+const PANEL_OF = { specific: "call", callback: "callback", cancelnum: "cancelnum", transfer: "transfer" };
+
+function run(a) {
+  if (a === "next") next();
+  else if (OPENS.has(a)) openPanel(PANEL_OF[a]);
+  else act(a);
 }
 
 for (const b of document.querySelectorAll("button[data-action]")) {
-  b.addEventListener("click", () => {
-    const a = b.dataset.action;
-    if (a === "transfer" || a === "specific") openPanel(a); else act(a);
-  });
+  b.addEventListener("click", () => run(b.dataset.action));
 }
 $("transfer-go").addEventListener("click", () => act("transfer"));
 $("transfer-cancel").addEventListener("click", closePanels);
-$("specific-go").addEventListener("click", () => act("specific", $("specific-input").value.trim()));
-$("specific-cancel").addEventListener("click", closePanels);
+$("specific-go").addEventListener("click", () => byNumber("call"));
+$("number-return").addEventListener("click", () => byNumber("return"));
+$("number-cancel").addEventListener("click", () => byNumber("cancel"));
+$("number-close").addEventListener("click", closePanels);
+$("specific-input").addEventListener("input", () => { state.armed = null; $("specific-hint").textContent = ""; });
+$("ask-yes").addEventListener("click", () => answer("no_show"));
+$("ask-no").addEventListener("click", () => answer("complete"));
+$("ask-back").addEventListener("click", closePanels);
 
 // Keyboard shortcuts, so a USB numeric keypad configured as a keyboard works.
+const KEYS = { "Enter": "next", "0": "start", "+": "recall", "-": "noshow", "*": "complete", "/": "transfer",
+  ".": "specific", "p": "pause", "P": "pause", "F1": "next", "F2": "recall", "F3": "noshow", "F4": "complete",
+  "F5": "transfer", "F6": "specific", "F7": "pause", "F8": "start", "F9": "callback", "F10": "cancelnum",
+  // A numeric keypad with NumLock off sends Delete for "." and Insert for "0".
+  "Delete": "specific", "Decimal": "specific", "Insert": "start" };
+
 document.addEventListener("keydown", (e) => {
   if ($("main").hidden) return;
-  const inSpecific = document.activeElement === $("specific-input");
-  const inTransfer = document.activeElement === $("transfer-select");
   if (e.key === "Escape") { closePanels(); return; }
-  if (inSpecific) {
-    if (e.key === "Enter") { e.preventDefault(); act("specific", $("specific-input").value.trim()); }
+  if (state.mode === "ask") {
+    const choice = { "Enter": "no_show", "-": "no_show", "*": "complete" }[e.key];
+    if (choice) { e.preventDefault(); answer(choice); }
     return;
   }
-  if (inTransfer) {
+  if (NUMBER_MODES[state.mode]) {
+    // "+" and "−" are never part of a printed number: with Enter they pick the action.
+    const action = { "Enter": NUMBER_MODES[state.mode].enter, "+": "return", "-": "cancel" }[e.key];
+    if (action) { e.preventDefault(); byNumber(action); }
+    return;
+  }
+  if (state.mode === "transfer") {
     if (e.key === "Enter") { e.preventDefault(); act("transfer"); }
     return;
   }
-  const map = { "Enter": "next", "+": "recall", "-": "noshow", "*": "complete", "/": "transfer", ".": "specific",
-    "p": "pause", "P": "pause", "F1": "next", "F2": "recall", "F3": "noshow", "F4": "complete", "F5": "transfer",
-    "F6": "specific", "F7": "pause",
-    // A numeric keypad with NumLock off sends Delete for "." and Insert for "0".
-    "Delete": "specific", "Decimal": "specific" };
-  const a = map[e.key];
+  const a = KEYS[e.key];
   if (!a) return;
   e.preventDefault();
   const btn = document.querySelector(`button[data-action="${a}"]`);
   if (btn && btn.disabled) return;
-  if (a === "transfer" || a === "specific") openPanel(a); else act(a);
+  run(a);
 });
 
 // ---- live state ------------------------------------------------------------

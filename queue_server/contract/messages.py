@@ -224,6 +224,17 @@ MESSAGES: dict[str, Message] = {
         "No ticket {ref} today.",
         code="unknown_ticket",
     ),
+    "invalid_ticket_ref": _error(
+        _NOT_FOUND,
+        "Không có số «{ref}»: hãy gõ số in trên phiếu, ví dụ A012, a12 hoặc 12.",
+        "No ticket '{ref}': type the number printed on the slip, e.g. A012, a12 or 12.",
+        code="unknown_ticket",
+    ),
+    "ambiguous_ticket_ref": _error(
+        _CONFLICT,
+        "Số {ref} có ở nhiều lĩnh vực: {numbers}. Vui lòng gõ cả chữ cái.",
+        "{ref} is a ticket of several fields: {numbers}. Type the letter too.",
+    ),
     "illegal_transition": _error(
         _CONFLICT,
         "Không thể {action} số {number}: số này đang ở trạng thái «{status}».",

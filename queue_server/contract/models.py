@@ -81,6 +81,15 @@ class TicketPath(Path):
     ticket_id: str = Field(description="The ticket's opaque id (what its QR code links to).")
 
 
+class TicketNumberPath(Path):
+    """/tickets/by-number/<ticket_number>/..."""
+
+    ticket_number: str = Field(
+        description="Today's printed number as a clerk types it: `A002`, `a2`, `002` or `2` "
+        "(digits alone: among the fields of a clerk's counter, or of the site for an admin).",
+    )
+
+
 class SiteQuery(Query):
     """?site=CODE"""
 
@@ -123,7 +132,22 @@ class PrintRequest(Body):
 class CallRequest(Body):
     """POST /counters/<n>/call"""
 
-    ticket: str = Field(description="Printed number of today (A012) or ticket id.")
+    ticket: str = Field(
+        description="Today's ticket as a clerk types it (`A012`, `a12`, `012`, `12`: digits "
+        "alone among the counter's fields) or its id. A no-show comes back: logged as "
+        "returned, then called.",
+    )
+
+
+class CallNextRequest(Body):
+    """POST /counters/<n>/call-next"""
+
+    unstarted: Literal["no_show", "complete"] | None = Field(
+        None,
+        description="What to do with the current ticket when it was called but never "
+        "started: the clerk's answer to «đánh dấu Không có mặt?». Left out: the site's "
+        "`call_next_unstarted` (`ask` completes it).",
+    )
 
 
 class NoShowRequest(Body):

@@ -208,6 +208,8 @@ class Site:
     one_ticket_per_citizen: bool
     announce_slot_seconds: float | None
     status_rating: bool = False
+    call_next_unstarted: str = "ask"
+    """What "Gọi tiếp" does with a called, never started ticket: ask, no_show or complete."""
 
     @property
     def tz(self) -> ZoneInfo:

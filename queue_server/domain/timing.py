@@ -1,9 +1,13 @@
-"""Waiting and handling times, derived from a ticket's log alone."""
+"""Waiting and handling times, derived from a ticket's log alone.
+
+Handling time runs from "Bắt đầu" (start) to "Hoàn thành" (done); see README, "Handling time".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from .model import EventKind, TicketEvent
 
@@ -18,14 +22,21 @@ class Timing:
 
 
 def timing(events: Sequence[TicketEvent]) -> Timing:
-    """Wait = issue to first call; service = last call (or start) to completion."""
+    """Wait = issue to first call; handling = the last start ("Bắt đầu") to completion.
+
+    A ticket completed without ever being started (the citizen may never have come) has
+    no handling time: the time from its call is waiting at the counter, not service.
+    """
     issued = next((e.at for e in events if e.kind is EventKind.ISSUED), None)
     called = [e.at for e in events if e.kind is EventKind.CALLED]
-    started = [e.at for e in events if e.kind is EventKind.STARTED]
     completed = next((e.at for e in events if e.kind is EventKind.COMPLETED), None)
     wait = (called[0] - issued).total_seconds() if issued and called else None
-    service = None
-    if completed and (started or called):
-        begin = started[-1] if started else called[-1]
-        service = (completed - begin).total_seconds()
-    return Timing(wait, service, len(called))
+    return Timing(wait, handling_seconds(events, completed), len(called))
+
+
+def handling_seconds(events: Sequence[TicketEvent], completed: datetime | None) -> float | None:
+    """Seconds from the last start before `completed` to it; None when never started."""
+    if completed is None:
+        return None
+    started = [e.at for e in events if e.kind is EventKind.STARTED and e.at <= completed]
+    return (completed - started[-1]).total_seconds() if started else None

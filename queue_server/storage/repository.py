@@ -328,11 +328,20 @@ def last_completed_at_counter(
 def counter_day_events(
     conn: Connection, site: str, counter: int, since: datetime
 ) -> list[tuple[str, datetime, datetime | None]]:
-    """(kind, at, ticket's called_at) of a counter's completions and no-shows since a moment."""
-    rows = conn.execute(
-        select(ticket_events.c.kind, ticket_events.c.at, tickets.c.called_at)
-        .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
+    """(kind, at, the ticket's last start before it) of a counter's completions and no-shows
+    since a moment; the start is None for a ticket never started."""
+    started = ticket_events.alias("started")
+    last_start = (
+        select(func.max(started.c.at))
         .where(
+            started.c.ticket_id == ticket_events.c.ticket_id,
+            started.c.kind == "started",
+            started.c.at <= ticket_events.c.at,
+        )
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(ticket_events.c.kind, ticket_events.c.at, last_start).where(
             ticket_events.c.site == site,
             ticket_events.c.counter == counter,
             ticket_events.c.kind.in_(["completed", "no_show"]),

@@ -18,7 +18,7 @@ from ..desk import QueueDesk, TicketView
 from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
-from .routes import Api, View, check_site, principal
+from .routes import Api, View, check_site, principal, target_ticket
 from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
 api = Api("api", __name__, url_prefix="/api/v1")
@@ -287,6 +287,47 @@ def cancel_ticket(path: m.TicketPath) -> m.TicketAnswer:
     return ticket_answer(desk().cancel(path.ticket_id, actor=principal().actor))
 
 
+BY_NUMBER_ERRORS = (
+    "unknown_site",
+    "unknown_ticket",
+    "ambiguous_ticket_ref",
+    "illegal_transition",
+    "ticket_taken",
+)
+
+
+def by_number_action(action: str) -> Callable[[View], View]:
+    """A POST on today's ticket with a printed number, by a clerk of a counter serving its
+    field (or holding it) or an admin of its site (scope: routes.authorise)."""
+    return api.post(
+        f"/tickets/by-number/<ticket_number>/{action}",
+        response=m.TicketAnswer,
+        roles=("clerk", "admin"),
+        path=m.TicketNumberPath,
+        query=m.SiteQuery,
+        body=m.Empty,
+        errors=BY_NUMBER_ERRORS,
+    )
+
+
+@by_number_action("return")
+def return_by_number() -> m.TicketAnswer:
+    """Put today's no-show with this printed number back in its queue
+
+    The citizen came back (Gọi lại số vắng). With the site's `return_keeps_place` it keeps
+    its place. Digits alone (`2`) name the number among the clerk's fields; when two of them
+    have it the answer is 409 `ambiguous_ticket_ref` naming both.
+    """
+    view = desk().return_ticket(target_ticket().id, actor=principal().actor)
+    return ticket_answer(view)
+
+
+@by_number_action("cancel")
+def cancel_by_number() -> m.TicketAnswer:
+    """Cancel today's waiting, called or no-show ticket with this printed number (Hủy số)"""
+    return ticket_answer(desk().cancel(target_ticket().id, actor=principal().actor))
+
+
 def counter_action(
     rule: str,
     body: type[m.Body] = m.Empty,
@@ -308,17 +349,35 @@ def counter_action(
 
 @counter_action(
     "call-next",
+    m.CallNextRequest,
     errors=(*COUNTER_ERRORS, "counter_paused", "counter_closed", "ticket_taken", "busy"),
 )
-def call_next(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
-    """Complete the current ticket, then call the next waiting one (ticket null if none)"""
+def call_next(path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest) -> m.TicketAnswer:
+    """Finish the current ticket, then call the next waiting one (ticket null if none)
+
+    The current ticket is completed; one called but never started (no `start`) is recorded
+    as a no-show when `unstarted` is `no_show`, or, without `unstarted`, when the site's
+    `call_next_unstarted` is `no_show`.
+    """
     s = site(query)
-    return ticket_answer(desk().call_next(path.number, site_code=s.code, actor=principal().actor))
+    view = desk().call_next(
+        path.number, site_code=s.code, actor=principal().actor, unstarted=body.unstarted
+    )
+    return ticket_answer(view)
 
 
-@counter_action("call", m.CallRequest, errors=(*MOVE_ERRORS, "unknown_ticket", "wrong_counter"))
+@counter_action(
+    "call",
+    m.CallRequest,
+    errors=(*MOVE_ERRORS, "unknown_ticket", "wrong_counter", "ambiguous_ticket_ref"),
+)
 def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) -> m.TicketAnswer:
-    """Call a specific ticket by printed number (today) or id"""
+    """Call a specific ticket of today by printed number (as typed) or id
+
+    `A004`, `a4`, `004` and `4` all name A004 at a counter serving its field; digits alone
+    that two of the counter's fields have today get 409 `ambiguous_ticket_ref`. A no-show
+    of today comes back (Gọi lại số vắng): logged as returned, then called.
+    """
     s = site(query)
     ref = body.ticket.strip()
     if len(ref) >= 16:  # an id: another site's ticket is refused as such, not as unknown

@@ -314,7 +314,7 @@ def frames_table() -> str:
     """A frame of each body at address 03, checksums computed by hardware.protocol."""
     rows = []
     for key in protocol.Key:
-        arg = {protocol.Key.XFER: "HT", protocol.Key.RATE: "5"}.get(key)
+        arg = {protocol.Key.XFER: "HT", protocol.Key.CALL: "12", protocol.Key.RATE: "5"}.get(key)
         frame = protocol.encode_key(3, key, arg, seq=17)
         action = ACTIONS.get(key, "rating")
         rows.append(["keypad -> agent", _frame(frame), f"`POST /counters/{{number}}/{action}`"])

@@ -24,7 +24,8 @@ from ..auth import Principal
 from ..contract import models as m
 from ..contract.messages import Message
 from ..domain.errors import DomainError, Invalid
-from ..domain.model import Site, Ticket
+from ..domain.lifecycle import Action
+from ..domain.model import Site, Ticket, TicketStatus
 from .errors import STATUS, error_response
 
 View = Callable[..., Any]
@@ -157,8 +158,8 @@ def forbidden(what_vi: str, what_en: str) -> DomainError:
 # role    site                  counter                   ticket (by id in the path)
 # kiosk   its own               -                         its site's
 # display its own               -                         -
-# clerk   its own               its own                   at its counter (called, serving,
-#                                                         no-show), or at none and for a
+# clerk   its own               its own                   at its counter (called, serving),
+#                                                         or at none or a no-show, for a
 #                                                         field its counter serves
 # agent   its own               those listed (none: all)  -
 # admin   its own, or all sites any                       its site's (all sites: any)
@@ -182,11 +183,13 @@ def check_counter(who: Principal, number: int) -> None:
 
 def check_ticket(who: Principal, ticket: Ticket, site: Site) -> None:
     """403 unless the token may act on this ticket: one of its site and, for a clerk,
-    waiting (or at no counter) for a field its counter serves, or at its own counter."""
+    waiting, at no counter or a no-show, for a field its counter serves, or at its own
+    counter. A no-show belongs to its field again: the citizen who comes back may go to any
+    counter serving it (as `POST /counters/<n>/call` already lets them)."""
     check_site(who, ticket.site)
     if who.role != "clerk":
         return
-    if ticket.counter is not None:  # called, serving, no-show (or done) at a counter
+    if ticket.counter is not None and ticket.status is not TicketStatus.NO_SHOW:
         if ticket.counter != who.counter:
             raise DomainError("forbidden_ticket_counter", own=who.counter, counter=ticket.counter)
         return
@@ -216,7 +219,34 @@ def authorise(route: Route, path: dict[str, Any]) -> Principal:
     if ticket_id is not None:
         ticket = desk.get(ticket_id).ticket
         check_ticket(who, ticket, desk.site(ticket.site))
+    ref = path.get("ticket_number")
+    if ref is not None:
+        ticket = _by_number(who, code, ref, BY_NUMBER_ACTIONS[route.rule.rsplit("/", 1)[-1]])
+        check_ticket(who, ticket, desk.site(ticket.site))
+        g.target_ticket = ticket
     return who
+
+
+BY_NUMBER_ACTIONS = {"return": Action.RETURN, "cancel": Action.CANCEL}
+"""What each /tickets/by-number/<ticket_number>/<action> route does (to pick the ticket meant)."""
+
+
+def _by_number(who: Principal, code: str | None, ref: str, action: Action) -> Ticket:
+    """Today's ticket a typed number names at the caller's site: digits alone are read among
+    the fields of a clerk's counter (an admin's: every field of the site)."""
+    desk = current_app.extensions["motcua"].desk
+    site = desk.site(code if code is not None or who.all_sites else who.site)
+    fields = None
+    if who.role == "clerk":
+        counter = site.counters_by_number.get(who.counter or 0)
+        fields = counter.services if counter is not None else ()
+    ticket: Ticket = desk.by_number(ref, site_code=site.code, fields=fields, action=action)
+    return ticket
+
+
+def target_ticket() -> Ticket:
+    """The ticket a by-number route acts on, as authorise() found and checked it."""
+    return g.target_ticket  # type: ignore[no-any-return]
 
 
 def _idempotent(who: Principal, key: str, run: Callable[[], Response]) -> Response:

@@ -295,6 +295,24 @@ def test_keypad_next_calls_the_ticket_and_the_led_board_shows_it(rig):
     assert [r.calls(t1), r.calls(t2)] == [1, 1]
 
 
+def test_keypad_calls_a_no_show_back_by_its_digits(rig):
+    """A 3x4 keypad: "1001#" sends CALL:1001 (Gọi lại số vắng); "*2" START."""
+    r = rig()
+    (t1,) = r.issue(1)
+    r.press(3, "NEXT")
+    r.shows(3, t1["number"])
+    r.press(3, "NOSHOW")
+    r.shows(3, "")
+    r.press(3, "CALL", arg="1001")
+    r.shows(3, "1001")
+    assert r.counter(3)["ticket"]["status"] == "called"
+    r.press(3, "START")
+    assert wait_until(lambda: r.counter(3)["ticket"]["status"] == "serving", 10), r.tail()
+    res = requests.get(f"{r.server.url}{API}/tickets/{t1['id']}/events", timeout=10)
+    kinds = [e["kind"] for e in res.json()["events"]]
+    assert kinds == ["issued", "called", "no_show", "returned", "called", "started"]
+
+
 def test_unplugged_lines_recover_and_no_press_is_lost_or_doubled(rig):
     r = rig()
     tickets = r.issue(4)

@@ -79,7 +79,8 @@ ALL, NONE = frozenset(STATES), frozenset[str]()
 # Ticket routes: for each token, the states of a ticket of site "test" it may act on.
 CLERK_ROUTES = {
     **{w: NONE for w in WHO},
-    "clerk 1": frozenset({"waiting HT", "called by 1", "no-show at 1"}),
+    # A no-show belongs to its field again: any counter serving it may take the citizen back.
+    "clerk 1": frozenset({"waiting HT", "called by 1", "no-show at 1", "no-show at 2"}),
     "clerk 3": frozenset({"waiting DD"}),
     "admin": ALL,
     "admin of all sites": ALL,
@@ -107,7 +108,8 @@ COUNTER_BODIES: dict[str, dict[str, Any]] = {
 class Row:
     """How to drive one write route: what the URL and body are, and who may."""
 
-    kind: str  # "ticket": the ticket in the path; "counter": counter 1; "site"; "agent"
+    kind: str  # "ticket": the ticket's id in the path, "number": its printed number;
+    # "counter": counter 1; "site"; "agent"
     allowed: dict[str, frozenset[str]] | frozenset[str]
     body: dict[str, Any]
 
@@ -120,6 +122,9 @@ ROWS: dict[str, Row] = {
     # The status page's rating: the ticket's secret id is the authority, whoever sends it
     # (a token changes nothing); served-only and once-only are the desk's 409s.
     "/tickets/{ticket_id}/rating": Row("ticket", {w: ALL for w in WHO}, {"score": 3}),
+    # By printed number: the same scope as by id, the ticket found from what was typed.
+    "/tickets/by-number/{ticket_number}/cancel": Row("number", CLERK_ROUTES, {}),
+    "/tickets/by-number/{ticket_number}/return": Row("number", CLERK_ROUTES, {}),
     "/counters/{number}/call": Row("call", AT_COUNTER_1, {}),
     **{
         f"/counters/{{number}}/{action}": Row("counter", AT_COUNTER_1, body)
@@ -194,7 +199,7 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
     failures: list[str] = []
     for name, token in tokens.items():
         headers = auth(token)
-        if row.kind in ("ticket", "call"):
+        if row.kind in ("ticket", "number", "call"):
             for state in STATES:
                 tid = ticket_in(desk, state)
                 before = desk.get(tid).ticket
@@ -202,6 +207,12 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
                     url = f"{API}/counters/1/call?site=test"
                     body = {"ticket": tid}
                     allowed = name in row.allowed
+                elif row.kind == "number":
+                    number = desk.get(tid).ticket.number
+                    url = f"{API}{route.replace('{ticket_number}', number)}?site=test"
+                    body = row.body
+                    assert isinstance(row.allowed, dict)
+                    allowed = state in row.allowed[name]
                 else:
                     url = f"{API}{route.replace('{ticket_id}', tid)}"
                     body = row.body

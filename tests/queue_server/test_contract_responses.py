@@ -185,6 +185,21 @@ def test_every_route_answers_as_documented_for_every_role(app):
     c.call("POST", f"/tickets/{tid}/cancel", kiosk, json={})
     c.call("POST", "/tickets/nope/cancel", admin, json={})
 
+    # Corrections by printed number, as a clerk types it.
+    for _ in range(2):
+        c.call("POST", "/tickets", admin, json={"service": "HT"})
+    again = c.call("POST", "/counters/1/call-next", clerk1, json={"unstarted": "no_show"})
+    gone = c.call("POST", "/counters/1/call-next", clerk1, json={"unstarted": "no_show"})
+    number = again.get_json()["ticket"]["number"]
+    for action in ("return", "return", "cancel", "cancel"):  # the second of each: 409
+        c.call("POST", f"/tickets/by-number/{number}/{action}", clerk1, json={})
+    c.call("POST", f"/tickets/by-number/{number.lower()}/cancel", clerk3, json={})  # 403
+    c.call("POST", "/tickets/by-number/A9999/return", admin, json={})  # 404
+    c.call("POST", "/tickets/by-number/oops/return", admin, json={})  # 404
+    c.call("POST", "/tickets/by-number/1/cancel", kiosk, json={})  # 403
+    c.call("POST", "/counters/1/call-next", clerk1, json={"unstarted": "maybe"})  # 400
+    assert gone.status_code == 200
+
     # Devices: the agent reports, staff read.
     report = {"name": "PC quầy", "devices": [{"id": "k1", "kind": "keypad", "state": "ok",
                                                "counter": 1, "counts": {"frames": 3}}]}  # fmt: skip

@@ -639,7 +639,8 @@ def test_timing_from_the_log(desk: QueueDesk, clock: FakeClock) -> None:
     assert got.calls == 1
 
 
-def test_timing_without_start_counts_from_the_call(desk: QueueDesk, clock: FakeClock) -> None:
+def test_timing_without_start_has_no_handling_time(desk: QueueDesk, clock: FakeClock) -> None:
+    """Handling time is start to done: a ticket never started has none (README)."""
     t = desk.issue("HT").ticket
     clock.advance(minutes=3)
     desk.call_next(1)
@@ -648,7 +649,7 @@ def test_timing_without_start_counts_from_the_call(desk: QueueDesk, clock: FakeC
     clock.advance(minutes=2)
     desk.complete(1)
     got = timing(desk.history(t.id))
-    assert (got.wait_seconds, got.service_seconds, got.calls) == (180, 360, 1)
+    assert (got.wait_seconds, got.service_seconds, got.calls) == (180, None, 1)
 
 
 def test_timing_of_a_returned_ticket(desk: QueueDesk, clock: FakeClock) -> None:
@@ -660,11 +661,13 @@ def test_timing_of_a_returned_ticket(desk: QueueDesk, clock: FakeClock) -> None:
     assert timing(desk.history(t.id)).service_seconds is None
     clock.advance(minutes=20)
     desk.call_next(2)
+    clock.advance(minutes=1)
+    desk.start(2)
     clock.advance(minutes=5)
     desk.call_next(2)  # completes t
     got = timing(desk.history(t.id))
     assert got.wait_seconds == 600  # until the first call
-    assert got.service_seconds == 300  # from the last call
+    assert got.service_seconds == 300  # from the start
     assert got.calls == 2
 
 

@@ -42,6 +42,7 @@ SAMPLES: dict[str, Any] = {
     "name": "socket.io.min.js",
     "step": "idle",
     "filename": "css/base.css",
+    "ticket_number": "A0001",
 }
 """A value for each route argument (ticket_id: a real ticket); a new one must be added here."""
 
