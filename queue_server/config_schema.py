@@ -220,6 +220,11 @@ class ServiceTable(Table):
     procedures: Annotated[list[ProcedureTable], Reword("must be an array of tables")] = Field(
         default_factory=list, description="Common procedures and their documents, at the kiosk."
     )
+    waiting_area: Text = Field(
+        "",
+        description="Where its citizens wait (`Khu chờ B, tầng 1`), on the kiosk and the slip.",
+        json_schema_extra={"unset": "the site's `waiting_area`"},
+    )
 
     def number_format(self) -> NumberFormat:
         """How its tickets are numbered; `end` and `digits` default to each other."""
@@ -366,6 +371,23 @@ class SiteTable(Table):
     kiosk_voice: bool = Field(True, description="Spoken guidance at the kiosk.")
     one_ticket_per_citizen: bool = Field(
         False, description="Ask a phone/ID number: one ticket per field per day for each."
+    )
+    waiting_area: Text = Field(
+        "",
+        description="Where citizens wait (`Sảnh chờ tầng 1`), on the kiosk's confirmation and "
+        "the slip; a service's own `waiting_area` wins.",
+        json_schema_extra={"unset": "not said"},
+    )
+    priority_groups: Text = Field(
+        "",
+        description="Who counts as priority, as the kiosk explains it beside its "
+        '"Ưu tiên" buttons (Vietnamese).',
+        json_schema_extra={"unset": "người cao tuổi, người khuyết tật, phụ nữ mang thai, ..."},
+    )
+    priority_groups_en: Text = Field(
+        "",
+        description="The same in English (`?lang=en`).",
+        json_schema_extra={"unset": "`priority_groups`, else the usual groups in English"},
     )
 
     @model_validator(mode="after")
