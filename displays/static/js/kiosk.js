@@ -372,6 +372,7 @@ function showLookup(s = null) {
 // Split the cards into pages of whatever fits the box (measured, since lists differ).
 function paginate(box, cards) {
   pager.pages = [[]];
+  $("page-nav").hidden = false;  // measured with the page buttons in place, so nothing moves
   for (const c of cards) c.hidden = true;
   for (const c of cards) {
     c.hidden = false;
@@ -390,8 +391,10 @@ function turn(page) {
   pager.page = Math.max(0, Math.min(page, pager.pages.length - 1));
   pager.pages.forEach((cards, i) => { for (const c of cards) c.hidden = i !== pager.page; });
   const many = pager.pages.length > 1;
-  $("btn-page-prev").hidden = !many || pager.page === 0;
-  $("btn-page-next").hidden = !many || pager.page === pager.pages.length - 1;
+  $("page-nav").hidden = !many;
+  // Hidden buttons keep their room (visibility), so the list's box never changes size.
+  $("btn-page-prev").classList.toggle("k-off", pager.page === 0);
+  $("btn-page-next").classList.toggle("k-off", pager.page === pager.pages.length - 1);
   $("page-of").textContent = many ? fill(t("kiosk_page"), { page: pager.page + 1, pages: pager.pages.length }) : "";
   body.dataset.page = `${pager.page + 1}/${pager.pages.length}`;
 }
