@@ -344,10 +344,12 @@ class SiteTable(Table):
         "ordinary printer, the kiosk prints an HTML slip (Chromium with `--kiosk-printing`).",
     )
     kiosk_priority_step: bool = Field(
-        True, description='Ask "Khách hàng ưu tiên?" after the field.'
+        True,
+        description='A yellow "Ưu tiên" button beside each kiosk field: a field tap prints an '
+        "ordinary ticket, Ưu tiên and one confirmation a priority one.",
     )
     kiosk_idle_seconds: Annotated[int, Field(ge=5)] = Field(
-        20, description='Back to "Chạm để lấy số" after this many idle seconds.'
+        20, description="Back to the first screen (the fields) after this many idle seconds."
     )
     kiosk_rate_per_minute: Annotated[int, Field(ge=1)] = Field(
         30, description="Most tickets one kiosk may issue in a minute."

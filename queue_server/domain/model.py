@@ -150,7 +150,7 @@ class Service:
     hours: Hours
     icon: str
     procedures: tuple[Procedure, ...]
-    waiting_area: str = ""
+    waiting_area: str
     """Where its citizens wait ("Khu chờ B, tầng 1"); empty: the site's."""
 
 
@@ -208,11 +208,11 @@ class Site:
     voice_clips: str
     kiosk_voice: bool
     one_ticket_per_citizen: bool
-    waiting_area: str = ""
+    waiting_area: str
     """Where citizens wait unless their field names its own place; empty: not said."""
-    priority_groups: str = ""
+    priority_groups: str
     """Who counts as priority, in Vietnamese, as the kiosk explains it; empty: the usual groups."""
-    priority_groups_en: str = ""
+    priority_groups_en: str
 
     def priority_groups_in(self, lang: str) -> str:
         """Who counts as priority here, as the kiosk explains it, in "vi" or "en"."""
