@@ -187,6 +187,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str]
         # The default: a "Ưu tiên" button beside each field.
         "default": demo_centre(kiosk_rate_per_minute=600),
         "long_list": long_list_centre(),
+        "citizen": demo_centre(one_ticket_per_citizen=True, kiosk_rate_per_minute=600),
         "limits": limits_centre(),
     }
     started: dict[str, KioskServer] = {}
@@ -469,6 +470,38 @@ def test_a_priority_tap_by_mistake_still_gives_an_ordinary_ticket(
     k.tap("#btn-back-priority")
     k.at("idle")
     assert server.waiting() == waiting
+
+
+def test_one_ticket_per_citizen_asks_the_number_then_the_priority_question(
+    servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk]
+) -> None:
+    """With the phone/ID step on, the keypad comes between the field and the ticket."""
+    server = servers("citizen")
+    k = kiosks(server, "portrait").open()
+    page = k.page
+    k.tap('#fields .k-prio[data-service="HT"]')
+    k.at("citizen")
+    for digit in "0912345678":
+        page.locator(f'#citizen-keys [data-key="{digit}"]').tap()
+    k.tap("#citizen-next")
+    k.at("priority")
+    data = k.issue_by_tap("#btn-priority-yes")
+    k.printed("ok")
+    assert data["ticket"]["priority"] is True
+    k.tap("#btn-done")
+    # The same citizen, same field, same day: refused in words; back goes to the fields.
+    k.allowed.append(HTTP_4XX)
+    k.tap('#fields .k-field[data-service="HT"]')
+    k.at("citizen")
+    for digit in "0912345678":
+        page.locator(f'#citizen-keys [data-key="{digit}"]').tap()
+    k.tap("#citizen-next")
+    k.at("message")
+    k.tap("#btn-message-ok")
+    k.at("idle")
+    k.tap('#fields .k-field[data-service="CT"]')
+    k.tap("#citizen-back")
+    k.at("idle")
 
 
 # Every text element of a field's buttons; none may be cut, clamped or spill out of its button.
