@@ -26,8 +26,10 @@ FORMAT_VERSION = 1
 # Kiosk guidance, keyed by the kiosk page's step names (displays/static/js/kiosk.js).
 GUIDANCE: dict[str, dict[str, str]] = {
     "idle": {
-        "vi": "Mời bạn chạm vào màn hình để lấy số",
-        "en": "Please touch the screen to take a number",
+        "vi": "Mời bạn chạm vào lĩnh vực cần giải quyết để lấy số. "
+        "Người được ưu tiên chạm nút Ưu tiên màu vàng bên cạnh",
+        "en": "Please touch your field to take a number. "
+        "If you have priority, touch the yellow Priority button beside it",
     },
     "fields": {
         "vi": "Mời bạn chọn lĩnh vực cần giải quyết",

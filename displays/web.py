@@ -86,6 +86,7 @@ def kiosk() -> ResponseReturnValue:
         lang=_lang(),
         idle_seconds=site.kiosk_idle_seconds,
         priority_step=site.kiosk_priority_step,
+        priority_groups=site.priority_groups_in(_lang()),
         voice=site.kiosk_voice and current_app.extensions["motcua"].voice is not None,
     )
 

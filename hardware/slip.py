@@ -20,6 +20,8 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
+from queue_server.contract.messages import render
+
 PAPER_WIDTHS: dict[int, int] = {58: 384, 80: 576}
 """Paper width in mm -> printable width in dots (203 dpi heads)."""
 
@@ -50,6 +52,21 @@ class TicketSlip:
     priority: bool = False
     documents: tuple[str, ...] = ()
     instruction: str = DEFAULT_INSTRUCTION
+    counters: tuple[int, ...] = ()
+    """Numbers of the counters that serve this field ("Quầy phục vụ: 3, 5, 12")."""
+    waiting_area: str = ""
+    """Where to wait ("Nơi chờ: Sảnh A, tầng 1"); empty: not printed."""
+
+    @property
+    def where(self) -> tuple[str, ...]:
+        """The lines saying where to go: serving counters, then the waiting area."""
+        lines = []
+        if self.counters:
+            counters = ", ".join(str(n) for n in self.counters)
+            lines.append(render("label.serving_counters", counters=counters)[0])
+        if self.waiting_area:
+            lines.append(render("label.waiting_area", area=self.waiting_area)[0])
+        return tuple(lines)
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None:
@@ -329,6 +346,9 @@ def render_slip(slip: TicketSlip, width_px: int) -> Image.Image:
         c.line(f"Số người chờ trước: {slip.ahead}", body)
     c.line(slip.issued_at.strftime("%H:%M:%S %d/%m/%Y"), _font("Medium", _size(w, 26)))
     c.line(f"Buổi: {slip.session}", _font("Medium", _size(w, 26)))
+    for text in slip.where:
+        c.space(4)
+        c.paragraph(text, _font("Bold", _size(w, 28)))
     if slip.documents:
         c.rule()
         _checklist(c, slip.documents)

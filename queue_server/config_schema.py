@@ -220,6 +220,11 @@ class ServiceTable(Table):
     procedures: Annotated[list[ProcedureTable], Reword("must be an array of tables")] = Field(
         default_factory=list, description="Common procedures and their documents, at the kiosk."
     )
+    waiting_area: Text = Field(
+        "",
+        description="Where its citizens wait (`Khu chờ B, tầng 1`), on the kiosk and the slip.",
+        json_schema_extra={"unset": "the site's `waiting_area`"},
+    )
 
     def number_format(self) -> NumberFormat:
         """How its tickets are numbered; `end` and `digits` default to each other."""
@@ -339,10 +344,12 @@ class SiteTable(Table):
         "ordinary printer, the kiosk prints an HTML slip (Chromium with `--kiosk-printing`).",
     )
     kiosk_priority_step: bool = Field(
-        True, description='Ask "Khách hàng ưu tiên?" after the field.'
+        True,
+        description='A yellow "Ưu tiên" button beside each kiosk field: a field tap prints an '
+        "ordinary ticket, Ưu tiên and one confirmation a priority one.",
     )
     kiosk_idle_seconds: Annotated[int, Field(ge=5)] = Field(
-        20, description='Back to "Chạm để lấy số" after this many idle seconds.'
+        20, description="Back to the first screen (the fields) after this many idle seconds."
     )
     kiosk_rate_per_minute: Annotated[int, Field(ge=1)] = Field(
         30, description="Most tickets one kiosk may issue in a minute."
@@ -387,6 +394,23 @@ class SiteTable(Table):
         "without `unstarted` complete it; `no_show`: it is recorded as Không có mặt "
         "everywhere (for centres whose clerks always press Bắt đầu); `complete`: it is "
         "completed. A ticket never started has no handling time either way.",
+    )
+    waiting_area: Text = Field(
+        "",
+        description="Where citizens wait (`Sảnh chờ tầng 1`), on the kiosk's confirmation and "
+        "the slip; a service's own `waiting_area` wins.",
+        json_schema_extra={"unset": "not said"},
+    )
+    priority_groups: Text = Field(
+        "",
+        description="Who counts as priority, as the kiosk explains it beside its "
+        '"Ưu tiên" buttons (Vietnamese).',
+        json_schema_extra={"unset": "người cao tuổi, người khuyết tật, phụ nữ mang thai, ..."},
+    )
+    priority_groups_en: Text = Field(
+        "",
+        description="The same in English (`?lang=en`).",
+        json_schema_extra={"unset": "`priority_groups`, else the usual groups in English"},
     )
 
     @model_validator(mode="after")

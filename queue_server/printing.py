@@ -133,6 +133,8 @@ class KioskPrinting:
             status_url=f"{_absolute(base_url) or self.link_base.rstrip('/')}/t/{ticket.id}",
             priority=ticket.priority,
             documents=documents,
+            counters=site.serving_counters(ticket.service),
+            waiting_area=site.waiting_area_for(ticket.service),
         )
 
     @staticmethod

@@ -523,6 +523,28 @@ MESSAGES: dict[str, Message] = {
     ),
     "label.welcome": Message("Xin chào quý khách", "Welcome"),
     "label.upnext": Message("Đang chờ đọc", "Waiting to be read"),
+    "label.serving_counters": Message("Quầy phục vụ: {counters}", "Counters: {counters}"),
+    "label.waiting_area": Message("Nơi chờ: {area}", "Waiting area: {area}"),
+    "label.priority_groups": Message(
+        "Người cao tuổi, người khuyết tật, phụ nữ mang thai, người có công, người đi cùng trẻ nhỏ",
+        "Elderly people, people with disabilities, pregnant women, people with merit, "
+        "people with small children",
+    ),
+    # -- the kiosk's own words (displays/static/js/kiosk.js) --------------------------------
+    "label.kiosk_choose": Message(
+        "Chạm vào lĩnh vực để lấy số", "Touch your field to take a number"
+    ),
+    "label.kiosk_priority_how": Message(
+        "Nút «Ưu tiên» màu vàng dành cho:", "The yellow «Priority» button is for:"
+    ),
+    "label.kiosk_priority_q": Message(
+        "Lấy số ưu tiên cho lĩnh vực {field}?", "A priority number for {field}?"
+    ),
+    "label.kiosk_priority_yes": Message("Đúng, tôi được ưu tiên", "Yes, I have priority"),
+    "label.kiosk_priority_no": Message("Không, lấy số thường", "No, an ordinary number"),
+    "label.kiosk_more": Message("Xem tiếp", "Next page"),
+    "label.kiosk_previous": Message("Trang trước", "Previous page"),
+    "label.kiosk_page": Message("Trang {page} trên {pages}", "Page {page} of {pages}"),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
     "cli.demo_local": Message(

@@ -460,6 +460,10 @@ class ServiceInfo(Out):
     remaining: int | None = Field(description="Numbers left today under the cap.")
     icon: str
     procedures: list[Procedure]
+    counters: list[int] = Field(
+        description="Numbers of the counters that serve this field (from the configuration)."
+    )
+    waiting_area: str = Field(description='Where its citizens wait; "" when not configured.')
 
 
 class Services(Out):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ..contract.enums import CounterState as CounterState
 from ..contract.enums import EventKind as EventKind
 from ..contract.enums import TicketStatus as TicketStatus
-from ..contract.messages import MESSAGES
+from ..contract.messages import MESSAGES, render
 from .errors import Conflict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -150,6 +150,8 @@ class Service:
     hours: Hours
     icon: str
     procedures: tuple[Procedure, ...]
+    waiting_area: str
+    """Where its citizens wait ("Khu chờ B, tầng 1"); empty: the site's."""
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,30 @@ class Site:
     kiosk_voice: bool
     one_ticket_per_citizen: bool
     announce_slot_seconds: float | None
+    waiting_area: str
+    """Where citizens wait unless their field names its own place; empty: not said."""
+    priority_groups: str
+    """Who counts as priority, in Vietnamese, as the kiosk explains it; empty: the usual groups."""
+    priority_groups_en: str
     status_rating: bool = False
     call_next_unstarted: str = "ask"
     """What "Gọi tiếp" does with a called, never started ticket: ask, no_show or complete."""
+
+    def priority_groups_in(self, lang: str) -> str:
+        """Who counts as priority here, as the kiosk explains it, in "vi" or "en"."""
+        vi, en = render("label.priority_groups")
+        if lang == "en":
+            return self.priority_groups_en or self.priority_groups or en
+        return self.priority_groups or vi
+
+    def serving_counters(self, service_code: str) -> tuple[int, ...]:
+        """Numbers of the counters whose services include this field, in ascending order."""
+        return tuple(sorted(c.number for c in self.counters if service_code in c.services))
+
+    def waiting_area_for(self, service_code: str) -> str:
+        """Where a ticket of this field waits: the field's own place, else the site's."""
+        service = self.services_by_code.get(service_code)
+        return (service.waiting_area if service else "") or self.waiting_area
 
     @property
     def tz(self) -> ZoneInfo:

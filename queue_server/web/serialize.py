@@ -116,6 +116,8 @@ def service_info(
         procedures=[
             m.Procedure(name=p.name, documents=list(p.documents)) for p in service.procedures
         ],
+        counters=list(site.serving_counters(service.code)),
+        waiting_area=site.waiting_area_for(service.code),
     )
 
 

@@ -40,9 +40,10 @@ VIEWPORTS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 HTTP_4XX = r"Failed to load resource: the server responded with a status of 4\d\d"
 # Buttons a citizen touches on the main path and around it.
 MAIN_BUTTONS = (
-    "#idle-touch, #btn-lookup, #btn-home1, #btn-priority-yes, #btn-priority-no, "
-    "#btn-back-priority, #btn-done, #btn-reprint, #btn-message-ok, #btn-back-lookup, .k-take"
+    ".k-prio, #btn-lookup, #btn-priority-yes, #btn-priority-no, #btn-back-priority, #btn-done, "
+    "#btn-reprint, #btn-message-ok, #btn-back-lookup, #btn-page-next, #btn-page-prev, .k-take"
 )
+IDLE_TITLE = "Chạm vào lĩnh vực để lấy số"
 
 expect.set_options(timeout=15_000)
 
@@ -181,10 +182,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str]
     """Servers started on first use and shared by the module's tests, by name."""
     root = tmp_path_factory.mktemp("kiosk")
     centres = {
-        # The 2-tap path: the centre turned the priority question off.
-        "two_taps": demo_centre(kiosk_priority_step=False, kiosk_rate_per_minute=600),
-        # The default: idle, field, priority question.
-        "three_taps": demo_centre(kiosk_rate_per_minute=600),
+        # The centre turned the priority buttons off.
+        "no_priority": demo_centre(kiosk_priority_step=False, kiosk_rate_per_minute=600),
+        # The default: a "Ưu tiên" button beside each field.
+        "default": demo_centre(kiosk_rate_per_minute=600),
+        "long_list": long_list_centre(),
+        "citizen": demo_centre(one_ticket_per_citizen=True, kiosk_rate_per_minute=600),
         "limits": limits_centre(),
     }
     started: dict[str, KioskServer] = {}
@@ -290,12 +293,16 @@ class Kiosk:
               .map((n) => { const r = n.getBoundingClientRect();
                 return { what: n.id || n.className + ' ' + (n.dataset.service || ''),
                          w: r.width, h: r.height,
+                         inside: r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 0.5
+                                 && r.right <= innerWidth + 0.5,
                          over: n.scrollHeight > n.clientHeight + 1
                                || n.scrollWidth > n.clientWidth + 1,
                          text: n.innerText.replace(/\\s+/g, ' ').trim() }; })""",
             f".k-field, {MAIN_BUTTONS}",
         )
         assert targets, f"{where}: no touch target visible"
+        off = [t for t in targets if not t["inside"]]
+        assert not off, f"{where}: touch targets (partly) off the screen: {off}"
         small = [t for t in targets if t["w"] < MIN_TARGET_PX or t["h"] < MIN_TARGET_PX]
         assert not small, f"{where}: touch targets under 20 mm: {small}"
         spilling = [t for t in targets if t["over"]]
@@ -350,55 +357,78 @@ def read_qr(png: Path) -> list[str]:
 # ---- idle to a printed ticket ----------------------------------------------------------
 
 
+# What each field's confirmation says about where to go (demo centre: counters serving the
+# field, the field's own waiting area or else the site's).
+WHERE = {
+    "LD": ("Quầy phục vụ: 8, 12", "Nơi chờ: Sảnh chờ A, tầng 1"),
+    "DD": ("Quầy phục vụ: 4, 5, 7, 12", "Nơi chờ: Khu chờ B, tầng 1 (cánh trái)"),
+}
+
+
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
-@pytest.mark.parametrize(("centre", "taps"), [("two_taps", 2), ("three_taps", 3)])
+@pytest.mark.parametrize(
+    ("centre", "citizen", "taps"),
+    [("no_priority", "ordinary", 1), ("default", "ordinary", 1), ("default", "priority", 2)],
+)
 def test_idle_to_printed_ticket(
     servers: Callable[[str], KioskServer],
     kiosks: Callable[..., Kiosk],
     orientation: str,
     centre: str,
+    citizen: str,
     taps: int,
 ) -> None:
+    """At most two real taps from the idle screen to a printed ticket, priority step on."""
     server = servers(centre)
     k = kiosks(server, orientation).open()
     page = k.page
-    name = f"{taps}taps"
-    k.shoot(f"{name}-1-idle")
-    k.check_layout("idle")
-    expect(page.locator(".k-idle-title")).to_have_text("Chạm để lấy số")
-    waiting_before, jobs_before = server.waiting(), server.jobs()
-
-    k.tap("#idle-touch")
-    k.at("fields")
-    expect(page.locator(".k-field")).to_have_count(9)
-    expect(page.locator('.k-field[data-service="LD"] .k-fname')).to_have_text(
+    name = f"{centre}-{citizen}"
+    # The idle screen is the fields screen: every field is one tap away.
+    expect(page.locator(".k-idle-title")).to_have_text(IDLE_TITLE)
+    expect(page.locator("#fields .k-field")).to_have_count(9)
+    expect(page.locator('#fields .k-field[data-service="LD"] .k-fname')).to_have_text(
         "Lao động – Thương binh và Xã hội"
     )
-    k.shoot(f"{name}-2-fields")
-    k.check_layout("fields")
+    if centre == "default":
+        # Each field has its own "Ưu tiên" button, and the idle screen says who it is for.
+        expect(page.locator("#fields .k-prio")).to_have_count(9)
+        expect(page.locator('#fields .k-prio[data-service="LD"]')).to_contain_text("Ưu tiên")
+        expect(page.locator("#prio-help")).to_contain_text("Người cao tuổi")
+    else:
+        expect(page.locator("#fields .k-prio")).to_have_count(0)
+        expect(page.locator("#prio-help")).to_have_count(0)
+    k.shoot(f"{name}-1-idle")
+    k.check_layout("idle")
+    waiting_before, jobs_before = server.waiting(), server.jobs()
 
-    field = '#fields .k-field[data-service="LD"]'
-    if taps == 3:
-        k.tap(field)
+    if citizen == "priority":
+        k.tap('#fields .k-prio[data-service="LD"]')
         k.at("priority")
+        expect(page.locator("#priority-q")).to_have_text(
+            "Lấy số ưu tiên cho lĩnh vực Lao động – Thương binh và Xã hội?"
+        )
         expect(page.locator("#screen-priority .k-hint")).to_contain_text("Người cao tuổi")
-        k.shoot(f"{name}-3-priority")
+        k.shoot(f"{name}-2-priority")
         k.check_layout("priority")
         data = k.issue_by_tap("#btn-priority-yes")
     else:
-        data = k.issue_by_tap(field)
+        data = k.issue_by_tap('#fields .k-field[data-service="LD"]')
     k.printed("ok")
-    assert k.taps == taps
+    assert k.taps == taps <= 2
+    screens = [s for s, _ in page.evaluate("() => window.__screens")]
+    assert screens == ["idle", *(["priority"] if citizen == "priority" else []), "ticket"]
 
     ticket = data["ticket"]
     assert data["print"]["ok"] is True
-    assert ticket["priority"] is (taps == 3)
+    assert ticket["priority"] is (citizen == "priority")
     expect(page.locator("#t-number")).to_have_text(ticket["number"])
     expect(page.locator("#t-field")).to_have_text("Lao động – Thương binh và Xã hội")
     expect(page.locator("#t-ahead")).to_have_text(str(ticket["ahead"]))
     expect(page.locator("#t-estimate")).to_contain_text("phút")
     expect(page.locator("#t-print")).to_have_text("Đã in phiếu. Mời bạn nhận phiếu ở khe bên dưới.")
-    if taps == 3:
+    expect(page.locator("#t-counters")).to_have_text(WHERE["LD"][0])
+    expect(page.locator("#t-area")).to_have_text(WHERE["LD"][1])
+    if citizen == "priority":
         expect(page.locator("#t-prio")).to_be_visible()
     else:
         expect(page.locator("#t-prio")).to_be_hidden()
@@ -417,11 +447,117 @@ def test_idle_to_printed_ticket(
     k.at("idle")
 
 
+def test_a_priority_tap_by_mistake_still_gives_an_ordinary_ticket(
+    servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk]
+) -> None:
+    """The "Ưu tiên" button asks once; "Không" still issues a ticket, in the second tap."""
+    server = servers("default")
+    k = kiosks(server, "portrait").open()
+    page = k.page
+    k.tap('#fields .k-prio[data-service="DD"]')
+    k.at("priority")
+    expect(page.locator("#btn-priority-no")).to_have_text("Không, lấy số thường")
+    data = k.issue_by_tap("#btn-priority-no")
+    k.printed("ok")
+    assert k.taps == 2 and data["ticket"]["priority"] is False
+    expect(page.locator("#t-prio")).to_be_hidden()
+    expect(page.locator("#t-counters")).to_have_text(WHERE["DD"][0])
+    expect(page.locator("#t-area")).to_have_text(WHERE["DD"][1])
+    # Back from the question: the idle screen, nothing issued.
+    k.tap("#btn-done")
+    waiting = server.waiting()
+    k.tap('#fields .k-prio[data-service="DD"]')
+    k.tap("#btn-back-priority")
+    k.at("idle")
+    assert server.waiting() == waiting
+
+
+def test_one_ticket_per_citizen_asks_the_number_then_the_priority_question(
+    servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk]
+) -> None:
+    """With the phone/ID step on, the keypad comes between the field and the ticket."""
+    server = servers("citizen")
+    k = kiosks(server, "portrait").open()
+    page = k.page
+    k.tap('#fields .k-prio[data-service="HT"]')
+    k.at("citizen")
+    for digit in "0912345678":
+        page.locator(f'#citizen-keys [data-key="{digit}"]').tap()
+    k.tap("#citizen-next")
+    k.at("priority")
+    data = k.issue_by_tap("#btn-priority-yes")
+    k.printed("ok")
+    assert data["ticket"]["priority"] is True
+    k.tap("#btn-done")
+    # The same citizen, same field, same day: refused in words; back goes to the fields.
+    k.allowed.append(HTTP_4XX)
+    k.tap('#fields .k-field[data-service="HT"]')
+    k.at("citizen")
+    for digit in "0912345678":
+        page.locator(f'#citizen-keys [data-key="{digit}"]').tap()
+    k.tap("#citizen-next")
+    k.at("message")
+    k.tap("#btn-message-ok")
+    k.at("idle")
+    k.tap('#fields .k-field[data-service="CT"]')
+    k.tap("#citizen-back")
+    k.at("idle")
+
+
+# Every text element of a field's buttons; none may be cut, clamped or spill out of its button.
+FIELD_TEXTS = "#fields .k-fname, #fields .k-fnote, #fields .k-prio-label, #fields .k-prio-other"
+TEXT_FITS = """(sel) => [...document.querySelectorAll(sel)].filter((n) => n.offsetParent !== null)
+  .map((n) => {
+    const box = n.closest('button').getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const ink = [...range.getClientRects()];
+    const out = ink.some((r) => r.left < box.left - 0.5 || r.right > box.right + 0.5
+                                || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5
+                                || r.bottom > innerHeight + 0.5);
+    return { text: n.textContent, lines: ink.length,
+             cut: n.scrollHeight > n.clientHeight + 1 || n.scrollWidth > n.clientWidth + 1,
+             out };
+  })"""
+
+
+@pytest.mark.parametrize("orientation", ["portrait", "landscape"])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_field_names_and_subtitles_are_shown_whole(
+    servers: Callable[[str], KioskServer],
+    kiosks: Callable[..., Kiosk],
+    orientation: str,
+    lang: str,
+) -> None:
+    """Full Vietnamese and English names of the demo's fields, with nothing cut off."""
+    server = servers("default")
+    k = kiosks(server, orientation).open(lang=lang)
+    services = server.get("/services")["services"]
+    names = [
+        (s["name"], s["name_en"]) if lang == "vi" else (s["name_en"], s["name"]) for s in services
+    ]
+    page = k.page
+    assert [
+        text(page, f'#fields .k-field[data-service="{s["code"]}"] .k-fname') for s in services
+    ] == [n for n, _ in names]
+    assert [
+        text(page, f'#fields .k-field[data-service="{s["code"]}"] .k-fnote') for s in services
+    ] == [sub for _, sub in names]
+    shown = page.evaluate(TEXT_FITS, FIELD_TEXTS)
+    assert len(shown) == 4 * 9
+    assert [t for t in shown if t["cut"] or t["out"]] == []
+    # The longest one wraps onto a second line rather than being clamped to one.
+    longest = [t for t in shown if t["text"] == "Labour, War Invalids and Social Affairs"]
+    assert len(longest) == 1
+    k.shoot(f"names-{lang}")
+    k.check_layout(f"idle ({lang})")
+
+
 # ---- printer fault ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("orientation", "centre"), [("landscape", "two_taps"), ("portrait", "three_taps")]
+    ("orientation", "centre"), [("landscape", "no_priority"), ("portrait", "default")]
 )
 def test_paper_out_keeps_the_ticket_and_reprint_works(
     servers: Callable[[str], KioskServer],
@@ -432,16 +568,17 @@ def test_paper_out_keeps_the_ticket_and_reprint_works(
     server = servers(centre)
     k = kiosks(server, orientation).open()
     page = k.page
-    # The portrait kiosk asks the priority question: the fullest ticket screen there is.
-    take = ["#btn-priority-yes"] if centre == "three_taps" else []
+    # The portrait kiosk takes a priority ticket: the fullest ticket screen there is.
+    prio = centre == "default"
+    first = '#fields .k-prio[data-service="{}"]' if prio else '#fields .k-field[data-service="{}"]'
+    take = ["#btn-priority-yes"] if prio else []
     failures_before = {
         p["site"]: p["failures"] for p in server.get("/printers", server.admin)["printers"]
     }["demo"]
     waiting_before, jobs_before = server.waiting(), server.jobs()
     server.fault("paper_out")
     try:
-        k.tap("#idle-touch")
-        data = issue(k, '#fields .k-field[data-service="HT"]', *take)
+        data = issue(k, first.format("HT"), *take)
         k.printed("paper_out")
     finally:
         server.fault(None)
@@ -485,8 +622,7 @@ def test_paper_out_keeps_the_ticket_and_reprint_works(
 
     # The next citizen takes a ticket normally.
     k.tap("#btn-done")
-    k.tap("#idle-touch")
-    issue(k, '#fields .k-field[data-service="CT"]', *take)
+    issue(k, first.format("CT"), *take)
     k.printed("ok")
 
 
@@ -507,8 +643,6 @@ def test_out_of_hours_says_so_with_the_hours(
     k = kiosks(server, "portrait").open()
     page = k.page
     waiting_before = server.waiting()
-    k.tap("#idle-touch")
-    k.at("fields")
     closed = page.locator('#fields .k-field[data-service="DD"]')
     expect(closed).to_have_class(re.compile(r"\bclosed\b"))
     expect(closed.locator(".k-fnote")).to_contain_text("Ngoài giờ lấy số")
@@ -529,7 +663,7 @@ def test_out_of_hours_says_so_with_the_hours(
     assert server.waiting() == waiting_before
 
     k.tap("#btn-message-ok")
-    k.at("fields")
+    k.at("idle")
 
 
 def test_daily_cap_reached_says_so(
@@ -539,8 +673,6 @@ def test_daily_cap_reached_says_so(
     k = kiosks(server, "landscape").open()
     k.allowed.append(HTTP_4XX)  # the server refuses the stale tap with 409
     page = k.page
-    k.tap("#idle-touch")
-    k.at("fields")
     cap = page.locator('#fields .k-field[data-service="KD"]')
     expect(cap).not_to_have_class(re.compile(r"\bfull\b"))
 
@@ -563,7 +695,7 @@ def test_daily_cap_reached_says_so(
 
     # Back on the fields screen the field says it is full, and a tap explains it.
     k.tap("#btn-message-ok")
-    k.at("fields")
+    k.at("idle")
     expect(cap).to_have_class(re.compile(r"\bfull\b"))
     expect(cap.locator(".k-fnote")).to_have_text("Đã hết số hôm nay")
     k.shoot("limits-4-fields-full")
@@ -586,26 +718,25 @@ def test_returns_to_idle_after_the_timeout(
     page = k.page
     assert page.locator("body").get_attribute("data-idle-seconds") == "5"
 
-    # Fields screen left alone.
-    k.tap("#idle-touch")
-    k.at("fields")
+    # The lookup left alone (the idle screen itself is the fields screen).
+    k.tap("#btn-lookup")
+    k.at("lookup")
     expect(page.locator("body")).to_have_attribute("data-screen", "idle", timeout=15_000)
-    assert 4.9 <= shown_for(page, "fields") <= 8.0
+    assert 4.9 <= shown_for(page, "lookup") <= 8.0
 
     # Ticket screen left alone.
-    k.tap("#idle-touch")
     k.issue_by_tap('#fields .k-field[data-service="HT"]')
     k.printed("ok")
     expect(page.locator("body")).to_have_attribute("data-screen", "idle", timeout=15_000)
     assert 4.9 <= shown_for(page, "ticket") <= 8.0
 
     # A touch keeps the screen awake.
-    k.tap("#idle-touch")
-    k.at("fields")
+    k.tap("#btn-lookup")
+    k.at("lookup")
     page.wait_for_timeout(3000)
-    page.locator("#screen-fields .k-ask").tap()
+    page.locator("#lookup-title").tap()
     expect(page.locator("body")).to_have_attribute("data-screen", "idle", timeout=15_000)
-    assert shown_for(page, "fields") >= 7.9
+    assert shown_for(page, "lookup") >= 7.9
 
 
 def test_a_slow_printer_does_not_send_the_ticket_screen_to_idle(
@@ -623,14 +754,13 @@ def test_a_slow_printer_does_not_send_the_ticket_screen_to_idle(
         route.fulfill(response=answer)
 
     page.route(re.compile(r".*/api/v1/tickets\?.*"), slow)
-    k.tap("#idle-touch")
     k.tap('#fields .k-field[data-service="HT"]')
     k.printed("ok")
     expect(page.locator("#t-number")).not_to_have_text("…")
     page.unroute(re.compile(r".*/api/v1/tickets\?.*"))
     expect(page.locator("body")).to_have_attribute("data-screen", "idle", timeout=15_000)
     screens = [name for name, _ in page.evaluate("window.__screens")]
-    assert screens[-3:] == ["fields", "ticket", "idle"], screens
+    assert screens[-3:] == ["idle", "ticket", "idle"], screens
     # Counted from the answer, not from the tap: the number stays up for the full 5 s.
     assert shown_for(page, "ticket") >= 6.5 + 4.9
 
@@ -649,14 +779,12 @@ def shown_for(page: Page, screen: str) -> float:
 def test_lookup_prints_the_documents_checklist(
     servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk]
 ) -> None:
-    server = servers("two_taps")
+    server = servers("no_priority")
     services = {s["code"]: s for s in server.get("/services")["services"]}
     procedure = services["LD"]["procedures"][0]
     for orientation in ("landscape", "portrait"):
         k = kiosks(server, orientation).open()
         page = k.page
-        k.tap("#idle-touch")
-        k.at("fields")
         k.tap("#btn-lookup")
         k.at("lookup")
         expect(page.locator(".k-lookup .k-field")).to_have_count(9)
@@ -681,7 +809,6 @@ def test_lookup_prints_the_documents_checklist(
     assert with_docs["ticket"]["service"] == "LD"
 
     k.tap("#btn-done")
-    k.tap("#idle-touch")
     jobs = server.jobs()
     plain = k.issue_by_tap('#fields .k-field[data-service="LD"]')
     k.printed("ok")
@@ -701,32 +828,132 @@ def test_lookup_prints_the_documents_checklist(
 def test_english_labels(
     servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk]
 ) -> None:
-    server = servers("three_taps")
+    server = servers("default")
     k = kiosks(server, "landscape").open(lang="en")
     page = k.page
     assert page.locator("html").get_attribute("lang") == "en"
-    expect(page.locator(".k-idle-title")).to_have_text("Touch to take a number")
-    expect(page.locator(".k-idle-sub")).to_have_text("Chạm để lấy số")
-    k.tap("#idle-touch")
-    k.at("fields")
-    expect(page.locator("#screen-fields .k-ask")).to_have_text("Choose your field of procedure")
+    expect(page.locator(".k-idle-title")).to_have_text("Touch your field to take a number")
+    expect(page.locator(".k-idle-sub")).to_have_text(IDLE_TITLE)
     expect(page.locator('#fields .k-field[data-service="HT"] .k-fname')).to_have_text(
         "Civil status"
     )
+    expect(page.locator('#fields .k-prio[data-service="HT"] .k-prio-label')).to_have_text(
+        "Priority"
+    )
+    expect(page.locator("#prio-help")).to_contain_text("Elderly people")
     expect(page.locator("#btn-lookup")).to_have_text("Procedures and documents")
-    expect(page.locator("#btn-home1")).to_have_text("Back")
     k.shoot("en-1-fields")
     k.check_layout("English fields")
-    k.tap('#fields .k-field[data-service="CT"]')
+    k.tap('#fields .k-prio[data-service="CT"]')
     k.at("priority")
-    expect(page.locator("#screen-priority .k-ask")).to_have_text("Are you entitled to priority?")
-    expect(page.locator("#btn-priority-yes")).to_have_text("Yes, priority")
+    expect(page.locator("#priority-q")).to_have_text("A priority number for Certification?")
+    expect(page.locator("#btn-priority-yes")).to_have_text("Yes, I have priority")
     data = k.issue_by_tap("#btn-priority-no")
     k.printed("ok")
     expect(page.locator("#t-number")).to_have_text(data["ticket"]["number"])
     expect(page.locator("#t-field")).to_have_text("Certification")
     expect(page.locator(".k-t-label")).to_have_text("Your number")
+    expect(page.locator("#t-counters")).to_have_text("Counters: 1, 3, 12")
+    expect(page.locator("#t-area")).to_have_text("Waiting area: Sảnh chờ A, tầng 1")
     expect(page.locator("#t-print")).to_have_text("Printed. Please take your ticket below.")
     expect(page.locator("#btn-done")).to_have_text("Done")
     k.shoot("en-2-ticket")
     k.check_layout("English ticket")
+
+
+# ---- a long list of procedures ------------------------------------------------------------------
+
+
+LONG_PROCEDURES = [
+    (f"Thủ tục số {i + 1:02d}: " + ("đăng ký, cấp đổi và xác nhận " * (1 + i % 3)).strip(),
+     [f"Giấy tờ {j + 1} của thủ tục {i + 1}" + (" (bản chính và bản sao)" if j % 2 else "")
+      for j in range(2 + i % 4)])
+    for i in range(30)
+]  # fmt: skip
+
+
+def long_list_centre() -> str:
+    """One field with 30 procedures, more than any screen holds."""
+    procs = "".join(
+        f'\n[[sites.services.procedures]]\nname = "{name}"\ndocuments = {docs!r}\n'.replace(
+            "'", '"'
+        )
+        for name, docs in LONG_PROCEDURES
+    )
+    return f"""
+[[sites]]
+code = "dai"
+name = "UBND xã Đại Lộc"
+hours = "always"
+
+[[sites.services]]
+code = "TH"
+name = "Tổng hợp"
+name_en = "General"
+prefix = "A"
+icon = "doc"
+{procs}
+[[sites.counters]]
+number = 1
+services = ["TH"]
+"""
+
+
+# Visible procedure cards: name, and whether the whole card is inside the list's box and the
+# screen (nothing shown cut off, nothing reachable only by a scroll no one sees).
+VISIBLE_CARDS = """() => { const box = document.getElementById('lookup').getBoundingClientRect();
+  return [...document.querySelectorAll('#lookup .k-proc')].filter((n) => n.offsetParent !== null)
+    .map((n) => { const r = n.getBoundingClientRect();
+      return { name: n.querySelector('h2').textContent,
+               inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
+                       && r.bottom <= innerHeight && r.right <= innerWidth }; }); }"""
+
+
+@pytest.mark.parametrize("orientation", ["portrait", "landscape"])
+def test_thirty_procedures_are_paged_and_each_is_reachable(
+    servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk], orientation: str
+) -> None:
+    server = servers("long_list")
+    k = kiosks(server, orientation).open()
+    page = k.page
+    k.tap("#btn-lookup")
+    k.tap('#lookup .k-field[data-service="TH"]')
+    expect(page.locator("#lookup-title")).to_have_text("Tổng hợp")
+    seen: list[str] = []
+    pages = 0
+    while True:
+        pages += 1
+        cards = page.evaluate(VISIBLE_CARDS)
+        k.shoot(f"long-list-{pages}")
+        assert cards, f"page {pages} shows no procedure"
+        assert [c for c in cards if not c["inside"]] == [], f"page {pages}: cut off"
+        # Nothing scrolls out of sight: the list's box holds exactly what it shows.
+        assert page.evaluate(
+            "() => { const b = document.getElementById('lookup');"
+            " return b.scrollHeight <= b.clientHeight + 1 && b.scrollTop === 0; }"
+        )
+        seen += [c["name"] for c in cards]
+        total = page.locator("body").get_attribute("data-page")
+        assert total is not None and total.startswith(f"{pages}/")
+        expect(page.locator("#page-of")).to_have_text("Trang {} trên {}".format(*total.split("/")))
+        if pages == 1:
+            expect(page.locator("#btn-page-prev")).to_be_hidden()
+            k.check_layout("long list, first page")
+        if page.locator("#btn-page-next").is_hidden():
+            break
+        expect(page.locator("#btn-page-next")).to_have_text("Xem tiếp")
+        k.tap("#btn-page-next")
+        assert pages < 31, "paging never ends"
+    assert seen == [name for name, _ in LONG_PROCEDURES]
+    assert pages > 1 and total == f"{pages}/{pages}"
+    k.shoot("long-list-last")
+    k.check_layout("long list, last page")
+    # Back a page, then take a number from a procedure of the last pages.
+    expect(page.locator("#btn-page-prev")).to_have_text("Trang trước")
+    k.tap("#btn-page-prev")
+    assert page.locator("body").get_attribute("data-page") == f"{pages - 1}/{pages}"
+    name = page.evaluate(VISIBLE_CARDS)[0]["name"]
+    data = k.issue_by_tap("#lookup .k-proc:visible >> nth=0 >> .k-take")
+    k.printed("ok")
+    assert data["ticket"]["service"] == "TH"
+    assert name in seen[-12:]

@@ -88,6 +88,7 @@ kiosk_priority_step = false
 kiosk_rate_per_minute = 600
 announce_template = {_s(ANNOUNCE)}
 announce_slot_seconds = 0
+waiting_area = {_s(NOTICE)}
 
 [[sites.services]]
 code = "HT"
@@ -352,7 +353,6 @@ def test_no_payload_runs_on_any_page_with_live_events(centre: Centre, pages: Bro
     assert texts(console, "#transfer-select option") == [HT, CT]
 
     # The kiosk: fields, lookup with the procedure and its documents, a ticket taken.
-    kiosk.locator("#idle-touch").click()
     assert texts(kiosk, "#fields .k-fname") == [HT, CT]
     assert texts(kiosk, "#fields .k-fnote") == [HT_EN, CT_EN]
     kiosk.locator("#btn-lookup").click()
@@ -364,7 +364,7 @@ def test_no_payload_runs_on_any_page_with_live_events(centre: Centre, pages: Bro
     kiosk.locator("#lookup .k-take").click()
     expect(kiosk.locator("body")).to_have_attribute("data-screen", "ticket")
     expect(kiosk.locator("#t-field")).to_have_text(HT)
-    kiosk_en.locator("#idle-touch").click()
+    expect(kiosk.locator("#t-area")).to_have_text(f"Nơi chờ: {NOTICE}")
     assert texts(kiosk_en, "#fields .k-fname") == [HT_EN, CT_EN]
 
     # Pages rendered on the server, after the events: the overview and the slip.
@@ -425,7 +425,6 @@ def test_the_kiosk_builds_a_hostile_icon_as_nodes(centre: Centre, pages: Browser
     """Even an icon that is markup (an older server, a proxy) stays an attribute value."""
     pages.context.route("**/api/v1/services?*", hostile_services)
     kiosk = pages.open(f"{centre.url}/kiosk?token={centre.kiosk}", "body[data-ready]")
-    kiosk.locator("#idle-touch").click()
     expect(kiosk.locator("#fields .k-field")).to_have_count(2)
     hrefs = kiosk.locator("#fields .k-field use").evaluate_all(
         "(ns) => ns.map((n) => n.getAttribute('href'))"

@@ -169,6 +169,23 @@ def test_optional_parts_take_room_only_when_present() -> None:
     assert render_slip(make_slip(ahead=None), 384).height < base
 
 
+def test_slip_says_where_to_go_when_it_knows() -> None:
+    where = make_slip(counters=(3, 5, 12), waiting_area="Sảnh chờ A, tầng 1")
+    assert where.where == ("Quầy phục vụ: 3, 5, 12", "Nơi chờ: Sảnh chờ A, tầng 1")
+    assert make_slip().where == ()
+    assert make_slip(counters=(4,)).where == ("Quầy phục vụ: 4",)
+    base = render_slip(make_slip(), 384).height
+    one = render_slip(make_slip(counters=(3, 5, 12)), 384).height
+    assert base < one < render_slip(where, 384).height
+    # The real ESC/POS stream still decodes to the same raster, and the QR code still reads.
+    data, image = slip_job(where, PAPER_WIDTHS[80])
+    printed = decode_job(data).image()
+    assert printed.size == image.size
+    assert read_qr(printed) == [STATUS_URL]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    printed.save(ARTIFACTS / "slip-80mm-where.png")
+
+
 def test_decomposed_input_renders_like_composed() -> None:
     nfd = make_slip(service_name=unicodedata.normalize("NFD", "Hộ tịch"))
     nfc = make_slip(service_name="Hộ tịch")

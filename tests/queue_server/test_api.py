@@ -145,6 +145,18 @@ def test_services_list_codes_names_prefixes_and_open_flag(client, clock):
     assert all(s["open"] is True for c, s in services.items() if c != "KD")
 
 
+def test_services_say_which_counters_serve_each_field_and_where_to_wait(client):
+    services = {s["code"]: s for s in client.get(f"{API}/services").get_json()["services"]}
+    assert {c: s["counters"] for c, s in services.items()} == {
+        "HT": [1, 2],
+        "CT": [1, 2],
+        "DD": [3, 4],
+        "KD": [4],
+        "XS": [4],
+    }
+    assert all(s["waiting_area"] == "" for s in services.values())  # none configured
+
+
 def test_issue_returns_every_ticket_field(client, kiosk):
     resp = client.post(f"{API}/tickets", json={"service": "HT", "priority": False}, headers=kiosk)
     assert resp.status_code == 201

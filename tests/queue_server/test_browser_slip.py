@@ -44,3 +44,22 @@ def test_slip_names_are_escaped(tmp_path, db, clock):
     view = ext.desk.issue("DD")
     html = app.test_client().get(f"/t/{view.ticket.id}/slip").get_data(as_text=True)
     assert "&lt;b&gt;Đất đai&lt;/b&gt;" in html and "<b>Đất đai" not in html
+
+
+def test_slip_says_which_counters_serve_the_field_and_where_to_wait(tmp_path, db, clock):
+    """The site's waiting area, unless the field names its own; counters from the config."""
+    text = (
+        centre_text()
+        .replace('hours = "always"', 'hours = "always"\nwaiting_area = "Sảnh chờ A"', 1)
+        .replace('name = "Đất đai"', 'name = "Đất đai"\nwaiting_area = "Khu chờ B, tầng 2"', 1)
+    )
+    app = create_app(make_config(tmp_path, text), clock=clock, db=db, heartbeat=False)
+    ext = app.extensions["motcua"]
+    client = app.test_client()
+    land = client.get(f"/t/{ext.desk.issue('DD').ticket.id}/slip").get_data(as_text=True)
+    assert "Quầy phục vụ: 3, 4" in land and "Nơi chờ: Khu chờ B, tầng 2" in land
+    civil = client.get(f"/t/{ext.desk.issue('HT').ticket.id}/slip").get_data(as_text=True)
+    assert "Quầy phục vụ: 1, 2" in civil and "Nơi chờ: Sảnh chờ A" in civil
+    services = {s["code"]: s for s in client.get("/api/v1/services").get_json()["services"]}
+    assert services["DD"]["waiting_area"] == "Khu chờ B, tầng 2"
+    assert services["HT"]["waiting_area"] == "Sảnh chờ A"

@@ -51,6 +51,33 @@ def test_demo_centre_is_valid_and_realistic():
     assert len({c.number for c in site.counters}) == len(site.counters)
 
 
+def test_demo_centre_says_where_to_wait_and_who_is_priority():
+    site = load_config(None, environ={}).default_site
+    assert site.kiosk_priority_step is True
+    assert site.waiting_area_for("HT") == site.waiting_area == "Sảnh chờ A, tầng 1"
+    assert site.waiting_area_for("DD") == "Khu chờ B, tầng 1 (cánh trái)"
+    assert site.serving_counters("LD") == (8, 12)
+    assert site.serving_counters("DD") == (4, 5, 7, 12)
+    assert "Người cao tuổi" in site.priority_groups_in("vi")
+    assert "Elderly people" in site.priority_groups_in("en")
+
+
+def test_priority_groups_and_waiting_areas_are_the_centres_own(tmp_path):
+    text = (
+        centre_text()
+        .replace(
+            'hours = "always"',
+            'hours = "always"\npriority_groups = "Người trên 75 tuổi"\nwaiting_area = " Sảnh 1 "',
+            1,
+        )
+        .replace('name = "Đất đai"', 'name = "Đất đai"\nwaiting_area = "Khu B"', 1)
+    )
+    site = parse_config(text, "t.toml", environ={}).default_site
+    assert site.priority_groups_in("vi") == "Người trên 75 tuổi"
+    assert site.priority_groups_in("en") == "Người trên 75 tuổi"  # no English given
+    assert (site.waiting_area_for("HT"), site.waiting_area_for("DD")) == ("Sảnh 1", "Khu B")
+
+
 def test_demo_centre_has_no_caps_and_is_always_open():
     site = load_config(None, environ={}).default_site
     assert all(s.daily_cap is None for s in site.services)

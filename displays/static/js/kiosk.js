@@ -1,5 +1,6 @@
-// Kiosk: idle -> field -> (priority, when the centre enables it) -> ticket printed.
-// Two taps from idle to a printed ticket on the normal path.
+// Kiosk: the idle screen shows the fields; a tap on a field issues and prints the ticket.
+// With the priority step on, each field has its own "Ưu tiên" button beside it: a priority
+// citizen taps it and confirms (two taps), everybody else taps the field (one tap).
 import { clockText, el, minutesText, rememberToken, translator } from "./live.js";
 
 // The kiosk's own texts; your number, people ahead, the estimate and "keep your ticket" are
@@ -8,10 +9,7 @@ const T = {
   vi: {
     citizen_q: "Nhập số điện thoại hoặc số CCCD", citizen_why: "Mỗi người được lấy 1 số cho mỗi lĩnh vực trong ngày. Số của bạn được mã hóa, không hiển thị.",
     next_step: "Tiếp tục",
-    touch: "Chạm để lấy số", touch_en: "Touch to take a number", choose: "Chọn lĩnh vực cần giải quyết",
-    lookup: "Tra cứu thủ tục, giấy tờ", back: "Quay lại", priority_q: "Bạn có thuộc đối tượng ưu tiên không?",
-    priority_who: "Người cao tuổi, người khuyết tật, phụ nữ mang thai, người có công, người đi cùng trẻ nhỏ",
-    yes_priority: "Có, tôi được ưu tiên", no_priority: "Không", take_with_docs: "Lấy số và in danh sách giấy tờ này",
+    lookup: "Tra cứu thủ tục, giấy tờ", back: "Quay lại", take_with_docs: "Lấy số và in danh sách giấy tờ này",
     priority_badge: "ƯU TIÊN", reprint: "In lại phiếu",
     done: "Xong", ok: "Đã hiểu", device_signin: "Kích hoạt kiosk", device_code: "Mã thiết bị kiosk", activate: "Kích hoạt",
     closed: "Ngoài giờ lấy số", full: "Đã hết số hôm nay", printing: "Đang in phiếu…",
@@ -27,10 +25,7 @@ const T = {
   en: {
     citizen_q: "Enter your phone or ID card number", citizen_why: "One number per person per field each day. Your number is stored encrypted and never shown.",
     next_step: "Continue",
-    touch: "Touch to take a number", touch_en: "Chạm để lấy số", choose: "Choose your field of procedure",
-    lookup: "Procedures and documents", back: "Back", priority_q: "Are you entitled to priority?",
-    priority_who: "Elderly people, people with disabilities, pregnant women, people with merit, people with small children",
-    yes_priority: "Yes, priority", no_priority: "No", take_with_docs: "Take a number and print the checklist",
+    lookup: "Procedures and documents", back: "Back", take_with_docs: "Take a number and print the checklist",
     priority_badge: "PRIORITY", reprint: "Print again",
     done: "Done", ok: "OK", device_signin: "Activate kiosk", device_code: "Kiosk device code", activate: "Activate",
     closed: "Outside opening hours", full: "No more numbers today", printing: "Printing…",
@@ -48,6 +43,8 @@ const T = {
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
 const t = translator(T, lang, { keep: "label.keep_ticket" });
+const other = translator(T, lang === "en" ? "vi" : "en", {});
+const fill = (text, params) => text.replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
 const site = body.dataset.site;
 const idleMs = Number(body.dataset.idleSeconds || 20) * 1000;
 const priorityStep = body.dataset.priorityStep === "1";
@@ -56,7 +53,10 @@ const $ = (id) => document.getElementById(id);
 const state = { services: [], choice: null, procedure: null, ticket: null };
 let idleTimer = null;
 
-for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+for (const node of document.querySelectorAll("[data-i18n]")) {
+  const key = node.dataset.i18n;
+  node.textContent = key.endsWith("_other") ? other(key.slice(0, -6)) : t(key);
+}
 
 // Spoken guidance from the same offline voice as the calls. Every step follows a touch,
 // so the browser allows the sound; a missing voice just means silence.
@@ -89,6 +89,15 @@ function home() {
   state.procedure = null;
   show("screen-idle");
   guide("idle");
+  loadServices().catch(() => { /* offline: keep the fields shown */ });
+}
+
+// Back to the fields (the idle screen) after a message, the lookup or a step left.
+function backToFields() {
+  state.choice = null;
+  state.procedure = null;
+  show("screen-idle");
+  guide("fields");
 }
 
 // ---- device sign-in ----------------------------------------------------------
@@ -144,30 +153,51 @@ function pictogram(name) {
   return svg;
 }
 
+const landscape = window.matchMedia("(orientation: landscape)");
+landscape.addEventListener("change", () => renderFields());
+
 function renderFields() {
   const box = $("fields");
   const n = state.services.length;
-  box.style.setProperty("--cols", n > 9 ? 4 : n > 4 ? 3 : 2);
+  // One column of rows on a portrait kiosk, two side by side on a landscape one.
+  const cols = landscape.matches || n > 10 ? 2 : 1;
+  box.style.setProperty("--cols", cols);
+  box.style.setProperty("--rows", Math.ceil(n / cols));
   box.replaceChildren(...state.services.map((s) => {
     const closed = !s.open;
     const full = s.remaining === 0;
-    const b = el("button", { class: `k-field${closed ? " closed" : ""}${full ? " full" : ""}`, dataset: { service: s.code } });
+    const cls = `${closed ? " closed" : ""}${full ? " full" : ""}`;
+    const b = el("button", { class: `k-field${cls}`, dataset: { service: s.code } });
     b.append(pictogram(s.icon));
-    const label = el("span", {}, el("span", { class: "k-fname" }, fieldName(s)),
-      el("span", { class: "k-fnote" }, fieldNote(s)));
-    b.append(label);
-    b.addEventListener("click", () => choose(s));
-    return b;
+    b.append(el("span", { class: "k-flabel" }, el("span", { class: "k-fname" }, fieldName(s)),
+      el("span", { class: "k-fnote" }, fieldNote(s))));
+    b.addEventListener("click", () => choose(s, null, false));
+    const row = el("div", { class: `k-frow${cls}`, dataset: { service: s.code } }, b);
+    if (priorityStep) {
+      // Its own big button, beside the field it belongs to, in the priority colour.
+      const p = el("button", { class: `k-prio${cls}`, dataset: { service: s.code } });
+      p.append(pictogram("priority"), el("span", { class: "k-prio-label" }, t("priority")),
+        el("span", { class: "k-prio-other" }, other("priority")));
+      p.addEventListener("click", () => choose(s, null, true));
+      row.append(p);
+    }
+    return row;
   }));
 }
 
-function choose(s, procedure = null) {
+// A field tapped: the ticket at once; with `priority`, first the one confirming question.
+function choose(s, procedure = null, priority = false) {
   state.choice = s;
   state.procedure = procedure;
   if (!s.open) { message(t("closed_title"), t("closed_text")(fieldName(s), hoursText(s.hours))); return; }
   if (s.remaining === 0) { message(t("full_title"), t("full_text")(fieldName(s), hoursText(s.hours))); return; }
   askCitizen(() => {
-    if (priorityStep) { show("screen-priority"); guide("priority"); return; }
+    if (priority) {
+      $("priority-q").textContent = fill(t("kiosk_priority_q"), { field: fieldName(s) });
+      show("screen-priority");
+      guide("priority");
+      return;
+    }
     issue(false);
   });
 }
@@ -194,7 +224,7 @@ for (const key of document.querySelectorAll("#citizen-keys button")) {
   });
 }
 $("citizen-next").addEventListener("click", () => { if (afterCitizen) afterCitizen(); });
-$("citizen-back").addEventListener("click", () => { show("screen-fields"); guide("fields"); });
+$("citizen-back").addEventListener("click", backToFields);
 
 // ---- issuing and printing -----------------------------------------------------
 async function issue(priority) {
@@ -202,6 +232,7 @@ async function issue(priority) {
   show("screen-ticket");
   $("t-number").textContent = "…";
   $("t-field").textContent = fieldName(s);
+  renderWhere(s);
   setPrint("", t("printing"));
   $("btn-reprint").hidden = true;
   delete body.dataset.print;
@@ -237,8 +268,19 @@ function renderTicket(data) {
   $("t-prio").hidden = !tk.priority;
   $("t-ahead").textContent = tk.ahead ?? 0;
   $("t-estimate").textContent = data.estimate_minutes == null ? "—" : minutesText(data.estimate_minutes, lang);
+  renderWhere(svc);
   body.dataset.ticket = tk.number;
   showPrint(data.print);
+}
+
+// Where to go: the counters serving this field and the waiting area, from /services.
+function renderWhere(svc) {
+  const counters = svc && svc.counters ? svc.counters : [];
+  const area = svc && svc.waiting_area ? svc.waiting_area : "";
+  $("t-counters").textContent = fill(t("serving_counters"), { counters: counters.join(", ") });
+  $("t-counters").hidden = counters.length === 0;
+  $("t-area").textContent = fill(t("waiting_area"), { area });
+  $("t-area").hidden = !area;
 }
 
 function setPrint(kind, text) {
@@ -291,51 +333,83 @@ function message(title, text) {
 }
 
 // ---- procedure lookup ------------------------------------------------------------
+// Long lists are paged, never scrolled out of sight: as many whole cards as fit on the
+// screen, then large "Xem tiếp" / "Trang trước" buttons and "Trang 2/5".
+const pager = { pages: [[]], page: 0 };
+
 function showLookup(s = null) {
   const box = $("lookup");
   body.dataset.lookup = s ? s.code : "";
   $("lookup-title").textContent = s ? fieldName(s) : t("lookup");
   box.classList.toggle("k-lookup-fields", !s);
-  box.scrollTop = 0;  // a field tapped low in the list must not open its procedures scrolled
+  let cards;
   if (!s) {
-    box.replaceChildren(...state.services.map((x) => {
+    cards = state.services.map((x) => {
       const b = el("button", { class: "k-field", dataset: { service: x.code } });
-      b.append(pictogram(x.icon), el("span", { class: "k-fname" }, fieldName(x)));
+      b.append(pictogram(x.icon), el("span", { class: "k-flabel" }, el("span", { class: "k-fname" }, fieldName(x))));
       b.addEventListener("click", () => showLookup(x));
       return b;
-    }));
+    });
   } else {
     state.choice = s;
     const procs = s.procedures || [];
-    box.replaceChildren(...(procs.length ? procs.map((p) => {
+    cards = procs.length ? procs.map((p) => {
       const take = el("button", { class: "k-primary k-take" }, t("take_with_docs"));
-      take.addEventListener("click", () => choose(s, p.name));
+      take.addEventListener("click", () => choose(s, p.name, false));
       return el("div", { class: "k-proc" },
         el("h2", {}, p.name),
         el("div", { class: "k-docs-label" }, t("docs")),
         el("ul", {}, ...p.documents.map((d) => el("li", {}, d))),
         take);
-    }) : [el("p", { class: "k-hint" }, t("no_procedures"))]));
+    }) : [el("p", { class: "k-hint" }, t("no_procedures"))];
   }
+  box.replaceChildren(...cards);
   show("screen-lookup");
+  paginate(box, cards);
   guide("lookup");
 }
 
+// Split the cards into pages of whatever fits the box (measured, since lists differ).
+function paginate(box, cards) {
+  pager.pages = [[]];
+  $("page-nav").hidden = false;  // measured with the page buttons in place, so nothing moves
+  for (const c of cards) c.hidden = true;
+  for (const c of cards) {
+    c.hidden = false;
+    const page = pager.pages[pager.pages.length - 1];
+    if (page.length && box.scrollHeight > box.clientHeight + 1) {
+      for (const other of page) other.hidden = true;
+      pager.pages.push([c]);
+    } else {
+      page.push(c);
+    }
+  }
+  turn(0);
+}
+
+function turn(page) {
+  pager.page = Math.max(0, Math.min(page, pager.pages.length - 1));
+  pager.pages.forEach((cards, i) => { for (const c of cards) c.hidden = i !== pager.page; });
+  const many = pager.pages.length > 1;
+  $("page-nav").hidden = !many;
+  // Hidden buttons keep their room (visibility), so the list's box never changes size.
+  $("btn-page-prev").classList.toggle("k-off", pager.page === 0);
+  $("btn-page-next").classList.toggle("k-off", pager.page === pager.pages.length - 1);
+  $("page-of").textContent = many ? fill(t("kiosk_page"), { page: pager.page + 1, pages: pager.pages.length }) : "";
+  body.dataset.page = `${pager.page + 1}/${pager.pages.length}`;
+}
+
+$("btn-page-next").addEventListener("click", () => turn(pager.page + 1));
+$("btn-page-prev").addEventListener("click", () => turn(pager.page - 1));
 $("btn-lookup").addEventListener("click", () => showLookup());
 $("btn-back-lookup").addEventListener("click", () => {
-  if (body.dataset.lookup) showLookup(); else { show("screen-fields"); guide("fields"); }
+  if (body.dataset.lookup) showLookup(); else backToFields();
 });
 $("btn-priority-yes").addEventListener("click", () => issue(true));
 $("btn-priority-no").addEventListener("click", () => issue(false));
-$("btn-back-priority").addEventListener("click", () => { show("screen-fields"); guide("fields"); });
-$("btn-home1").addEventListener("click", home);
+$("btn-back-priority").addEventListener("click", backToFields);
 $("btn-done").addEventListener("click", home);
-$("btn-message-ok").addEventListener("click", () => { show("screen-fields"); guide("fields"); });
-$("idle-touch").addEventListener("click", async () => {
-  show("screen-fields");
-  guide("fields");
-  loadServices().catch(() => {});
-});
+$("btn-message-ok").addEventListener("click", backToFields);
 // Any touch keeps the kiosk awake on the current screen.
 document.addEventListener("pointerdown", () => {
   const current = body.dataset.screen;
@@ -352,6 +426,11 @@ async function start() {
     if (err.message !== "auth") message(t("error_title"), t("network"));
   }
 }
+
+// Opening hours and caps change while the idle screen waits: refresh it now and then.
+setInterval(() => {
+  if (body.dataset.screen === "idle") loadServices().catch(() => {});
+}, 60_000);
 
 function tick() { $("clock").textContent = clockText(new Date(), lang, body.dataset.tz); }
 tick();
