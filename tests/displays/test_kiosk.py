@@ -25,6 +25,7 @@ from PIL import Image
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.conftest import ARTIFACTS, VN, ServerProcess
+from tests.displays.contrast import assert_readable
 
 pytestmark = pytest.mark.server
 
@@ -957,3 +958,40 @@ def test_thirty_procedures_are_paged_and_each_is_reachable(
     k.printed("ok")
     assert data["ticket"]["service"] == "TH"
     assert name in seen[-12:]
+
+
+# ---- contrast ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("orientation", ["portrait", "landscape"])
+def test_every_kiosk_text_is_readable_in_every_state(
+    servers: Callable[[str], KioskServer], kiosks: Callable[..., Kiosk], orientation: str
+) -> None:
+    """WCAG AA (4.5:1) for every visible text of every kiosk screen, from rendered colours:
+    idle, the priority question, the lookup, the ticket, a closed field and its message."""
+    k = kiosks(servers("default"), orientation).open()
+    page = k.page
+    assert_readable(page, "kiosk idle")
+    k.tap('#fields .k-prio[data-service="LD"]')
+    k.at("priority")
+    assert_readable(page, "kiosk priority question")
+    k.tap("#btn-back-priority")
+    k.at("idle")
+    k.tap("#btn-lookup")
+    k.at("lookup")
+    assert_readable(page, "kiosk lookup")
+    k.tap("#btn-back-lookup")
+    k.at("idle")
+    k.issue_by_tap('#fields .k-field[data-service="LD"]')
+    k.printed("ok")
+    page.wait_for_timeout(400)  # the ticket's entrance animation
+    assert_readable(page, "kiosk ticket")
+
+    limits = kiosks(servers("limits"), orientation).open()
+    expect(limits.page.locator('#fields .k-field[data-service="DD"]')).to_have_class(
+        re.compile(r"\bclosed\b")
+    )
+    assert_readable(limits.page, "kiosk with a field out of hours")
+    limits.tap('#fields .k-field[data-service="DD"]')
+    limits.at("message")
+    assert_readable(limits.page, "kiosk out-of-hours message")
