@@ -116,7 +116,9 @@ def legacy_body(ext: Any, event: DeskEvent, emitted: dict[str, Any]) -> dict[str
         body["recall"] = event.recall
     elif event.name == "counter.state":
         assert event.counter is not None and event.counter_state is not None
-        body["counter"] = counter_state(event.counter, event.counter_state).model_dump(mode="json")
+        body["counter"] = counter_state(
+            event.counter, event.counter_state, event.opened_today
+        ).model_dump(mode="json")
     elif event.counter is not None:
         body["counter"] = counter_ref(event.counter).model_dump(mode="json")
     if event.previous_service is not None:
