@@ -1,6 +1,6 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
+import { LiveQueue, applyCounterState, counterStateKey, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
 
 // The console's own texts; connection, priority, counter states and statuses are shared labels.
 const T = {
@@ -12,11 +12,13 @@ const T = {
     transfer_to: "Chuyển sang lĩnh vực", transfer_go: "Chuyển", cancel: "Hủy", specific_label: "Số cần gọi",
     call: "Gọi", waiting: "Đang chờ", today: "Hôm nay", served: "Đã phục vụ", noshows: "Không có mặt",
     avg: "Thời gian xử lý trung bình",
-    keys: "Phím tắt: Enter gọi tiếp · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số cụ thể · P tạm dừng/tiếp tục",
+    keys: "Phím tắt: Enter gọi tiếp · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số cụ thể · P tạm dừng/tiếp tục · D mở/đóng quầy",
     called_msg: (n) => `Đã gọi số ${n}.`, nobody: "Không có công dân nào đang chờ.",
     recalled_msg: (n) => `Đã gọi lại số ${n}.`, done_msg: (n) => `Đã hoàn thành số ${n}.`,
     noshow_msg: (n) => `Số ${n}: không có mặt.`, transferred_msg: (n, s) => `Đã chuyển số ${n} sang ${s}.`,
     paused_msg: "Quầy đã tạm dừng.", resumed_msg: "Quầy đã tiếp tục phục vụ.",
+    open_counter: "Mở quầy", close_counter: "Đóng quầy",
+    opened_msg: "Đã mở quầy.", closed_msg: "Đã đóng quầy. Màn hình hiển thị «Đã đóng quầy».",
     bad_token: "Mã đăng nhập không đúng hoặc không dành cho quầy này.", network: "Không kết nối được máy chủ.",
   },
   en: {
@@ -27,11 +29,13 @@ const T = {
     transfer_to: "Transfer to field", transfer_go: "Transfer", cancel: "Cancel", specific_label: "Number to call",
     call: "Call", waiting: "Waiting", today: "Today", served: "Served", noshows: "Not present",
     avg: "Average handling time",
-    keys: "Keys: Enter next · + recall · − not present · * complete · / transfer · . call a number · P pause/resume",
+    keys: "Keys: Enter next · + recall · − not present · * complete · / transfer · . call a number · P pause/resume · D open/close the counter",
     called_msg: (n) => `Called ${n}.`, nobody: "Nobody is waiting.",
     recalled_msg: (n) => `Recalled ${n}.`, done_msg: (n) => `Completed ${n}.`,
     noshow_msg: (n) => `${n}: not present.`, transferred_msg: (n, s) => `Transferred ${n} to ${s}.`,
     paused_msg: "Counter paused.", resumed_msg: "Counter resumed.",
+    open_counter: "Open counter", close_counter: "Close counter",
+    opened_msg: "Counter opened.", closed_msg: "Counter closed for the day; the screens say so.",
     bad_token: "Wrong sign-in code, or not for this counter.", network: "Cannot reach the server.",
   },
 };
@@ -128,13 +132,17 @@ function render() {
   $("cur-priority").hidden = !(tk && tk.priority);
   $("cur-status").textContent = tk ? t(`status.${tk.status}`) : "";
   const st = $("state");
-  st.textContent = t(`counter_state.${c.state}`);
+  st.textContent = t(counterStateKey(c));
   st.className = `state ${c.state}`;
   $("pause-label").textContent = c.state === "open" ? t("pause") : t("resume");
+  // Closed (not opened yet, or for the day): "Mở quầy"; a call opens it too, so it stays on.
+  $("openclose-label").textContent = c.state === "closed" ? t("open_counter") : t("close_counter");
+  $("btn-openclose").dataset.to = c.state === "closed" ? "open" : "close";
+  $("btn-pause").disabled = c.state === "closed";
   for (const id of ["btn-recall", "btn-noshow", "btn-complete", "btn-transfer"]) $(id).disabled = !tk;
   $("btn-noshow").disabled = !tk || tk.status !== "called";
-  $("btn-next").disabled = c.state !== "open";
-  $("btn-specific").disabled = c.state !== "open";
+  $("btn-next").disabled = c.state === "paused";
+  $("btn-specific").disabled = c.state === "paused";
   tickElapsed();
 }
 
@@ -202,8 +210,15 @@ async function act(kind, extra) {
       if (!c) return; // the counter's state is not known yet: pause or resume?
       const paused = c.state === "open";
       const { counter } = await api("POST", `${base}/${paused ? "pause" : "resume"}`);
-      state.counter.state = counter.state;
+      applyCounterState(state.counter, counter);
       toast("ok", paused ? t("paused_msg") : t("resumed_msg"));
+    } else if (kind === "openclose") {
+      if (!c) return;
+      // Closing while a ticket is held is refused by the server, with what to do first.
+      const opening = c.state === "closed";
+      const { counter } = await api("POST", `${base}/${opening ? "open" : "close"}`);
+      applyCounterState(state.counter, counter);
+      toast("ok", opening ? t("opened_msg") : t("closed_msg"));
     }
     render();
     refreshWaiting();
@@ -265,7 +280,7 @@ document.addEventListener("keydown", (e) => {
   }
   const map = { "Enter": "next", "+": "recall", "-": "noshow", "*": "complete", "/": "transfer", ".": "specific",
     "p": "pause", "P": "pause", "F1": "next", "F2": "recall", "F3": "noshow", "F4": "complete", "F5": "transfer",
-    "F6": "specific", "F7": "pause",
+    "F6": "specific", "F7": "pause", "d": "openclose", "D": "openclose", "F8": "openclose",
     // A numeric keypad with NumLock off sends Delete for "." and Insert for "0".
     "Delete": "specific", "Decimal": "specific" };
   const a = map[e.key];
@@ -287,7 +302,7 @@ function onSnapshot(snap) {
 function onEvent(name, p) {
   const c = state.counter;
   if (!c) return;
-  if (name === EVENTS.COUNTER_STATE && p.counter.number === number) c.state = p.counter.state;
+  if (name === EVENTS.COUNTER_STATE && p.counter.number === number) applyCounterState(c, p.counter);
   else if (name === EVENTS.CALLED && p.ticket.counter === number) c.ticket = p.ticket;
   else if (sameTicket(c.ticket, p.ticket)) {
     c.ticket = ["called", "serving"].includes(p.ticket.status) ? p.ticket : null;

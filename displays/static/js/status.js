@@ -35,7 +35,8 @@ async function refresh() {
   st.className = `state ${ticket.status}`;
   const waiting = ticket.status === "waiting";
   $("s-ahead").textContent = waiting ? ticket.ahead : "—";
-  $("s-estimate").textContent = waiting && data.estimate_minutes != null ? minutesText(data.estimate_minutes, lang) : "—";
+  // A waiting ticket without an estimate: no open counter serves its field yet.
+  $("s-estimate").textContent = !waiting ? "—" : data.estimate_minutes != null ? minutesText(data.estimate_minutes, lang) : t("no_counter_open");
   $("s-issued").textContent = ticket.issued_at.slice(11, 16);
   const call = $("s-call");
   const called = ["called", "serving"].includes(ticket.status) && ticket.counter_name;
