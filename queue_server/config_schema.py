@@ -27,6 +27,7 @@ from hardware.tomlschema import Reword, Table, problem, rule, unwrap
 
 from .domain.model import (
     WEEKDAYS,
+    CallingPolicy,
     Counter,
     Hours,
     NumberFormat,
@@ -273,11 +274,23 @@ class CounterTable(Table):
     spoken: Text = Field(
         Counter.spoken, description="How announcements say it, instead of its number."
     )
+    # The values are CallingPolicy's (a test checks they agree): Literal here, enum there.
+    policy: Annotated[
+        Literal["field_order", "oldest_first"],
+        Reword("must be 'field_order' or 'oldest_first'"),
+    ] = Field(
+        cast(Any, Counter.policy.value),
+        description="How it picks the next ticket (priority first either way): "
+        "`field_order`: its first field while anyone waits there, then the next; "
+        "`oldest_first`: whoever has waited longest across all its fields.",
+    )
 
     def to_domain(self) -> Counter:
         """The domain's counter."""
         name = self.name if self.name is not None else f"Quầy số {self.number:02d}"
-        return Counter(self.number, name, tuple(self.services), self.spoken)
+        return Counter(
+            self.number, name, tuple(self.services), self.spoken, CallingPolicy(self.policy)
+        )
 
 
 def _template(text: str) -> str:

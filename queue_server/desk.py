@@ -22,11 +22,13 @@ from . import events as ev
 from .config import Config
 from .domain import issuing, lifecycle, routing, ticket_ref
 from .domain.clock import Clock
+from .domain.counters import NOT_OPENED, CounterDay, CounterLogEntry, change
 from .domain.errors import Conflict, Invalid, NotFound
 from .domain.estimate import estimate_minutes
 from .domain.lifecycle import Action
 from .domain.model import (
     Counter,
+    CounterChange,
     CounterState,
     EventKind,
     Service,
@@ -77,6 +79,8 @@ class CounterView:
     counter: Counter
     state: CounterState
     ticket: Ticket | None
+    opened_today: bool = False
+    """Closed and not opened today: "Chưa mở"; closed after being open: "Đã đóng quầy"."""
 
 
 @dataclass(frozen=True)
@@ -108,14 +112,19 @@ class QueueDesk:
         self.clock = clock
         self.bus = bus or EventBus()
         self._secret: str | None = None
+        self._days_closed: dict[str, date] = {}  # the local day close_stale_counters last saw
 
     # -- setup -----------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Create counter state rows for every configured counter."""
+        """Create counter state rows for every configured counter (closed, never opened)."""
         with self.db.write() as conn:
             for site in self.config.sites:
                 repo.ensure_counters(conn, site.code, [c.number for c in site.counters])
+        # Reads already take yesterday's states as closed; screens connecting now get that
+        # in their snapshot, so close_stale_counters has work only once the day changes.
+        now = self.clock.now()
+        self._days_closed = {site.code: site.local_day(now) for site in self.config.sites}
 
     # -- lookups ---------------------------------------------------------------
 
@@ -198,10 +207,12 @@ class QueueDesk:
             durations = repo.service_handling_seconds(
                 conn, site.code, ticket.service, self._day_start(site, now)
             )
-            states = repo.counter_states(conn, site.code)
+            states = repo.counter_states(conn, site.code, self._day_start(site, now))
+        # Only counters open now: paused, closed or not yet opened ones serve nobody.
         serving = [
             c for c in site.counters
-            if ticket.service in c.services and states.get(c.number) is CounterState.OPEN
+            if ticket.service in c.services and c.number in states
+            and states[c.number].state is CounterState.OPEN
         ]  # fmt: skip
         avg = sum(durations) / len(durations) if durations else None
         return estimate_minutes(view.ahead, avg, len(serving))
@@ -232,12 +243,12 @@ class QueueDesk:
         now = self.clock.now()
         day = site.local_day(now)
         with self.db.read() as conn:
-            states = repo.counter_states(conn, site.code)
+            states = repo.counter_states(conn, site.code, self._day_start(site, now))
             active = repo.active_tickets(conn, site.code)
             waiting = repo.waiting_counts(conn, site.code, day)
             calls = repo.recent_calls(conn, site.code, self._day_start(site, now), recent)
         views = [
-            CounterView(c, states.get(c.number, CounterState.OPEN), active.get(c.number))
+            self._counter_view(c, states.get(c.number, NOT_OPENED), active.get(c.number))
             for c in site.counters
         ]
         counts = {s.code: waiting.get(s.code, 0) for s in site.services}
@@ -340,7 +351,7 @@ class QueueDesk:
         counter = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket | None:
-            self._require_open(conn, site, counter)
+            self._open_for_call(conn, site, counter, now, actor, out)
             self._finish_current(conn, site, counter, now, actor, out, unstarted)
             day = site.local_day(now)
             policy = site.priority_policy
@@ -374,7 +385,7 @@ class QueueDesk:
         counter = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
-            self._require_open(conn, site, counter)
+            self._open_for_call(conn, site, counter, now, actor, out)
             ticket = self._find(conn, site, ticket_ref, now, counter.services, CALLABLE)
             if ticket.service not in counter.services:
                 raise Conflict("wrong_counter", number=ticket.number, counter=counter.number)
@@ -525,25 +536,55 @@ class QueueDesk:
     def set_counter_state(
         self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = ""
     ) -> CounterView:
-        """Open, pause or close a counter. A ticket being served stays with it."""
+        """Open, pause or close a counter, logged. A ticket being served stays with a paused
+        counter; closing for the day is refused while the counter still holds one."""
         site = self.site(site_code)
         counter = self.counter(site, number)
-
-        def work(conn: Connection, now: datetime, out: _Outcome) -> CounterView:
-            current = repo.lock_counter(conn, site.code, counter.number)
-            if current is not state:
-                repo.set_counter_state(conn, site.code, counter.number, state, now)
-                out.events.append(
-                    DeskEvent(ev.COUNTER_STATE, site.code, counter=counter, counter_state=state)
-                )
-            return CounterView(counter, state, repo.active_ticket(conn, site.code, counter.number))
-
+        out = _Outcome()
         with self.db.write() as conn:
-            out = _Outcome()
-            result = work(conn, self.clock.now(), out)
+            now = self.clock.now()
+            today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+            held = repo.active_ticket(conn, site.code, counter.number)
+            if state is CounterState.CLOSED and held is not None and today.state is not state:
+                # Closing would leave the citizen with nobody, or invent a handling time.
+                raise Conflict("counter_has_ticket", counter=counter.number, number=held.number)
+            result = self._change_state(conn, site, counter, today, state, now, actor, "", out)
+            view = self._counter_view(counter, result, held)
         for event in out.events:
             self.bus.publish(event)
-        return result
+        return view
+
+    def counter_log(self, site_code: str | None, number: int) -> list[CounterLogEntry]:
+        """Today's log of a counter: when it was opened, paused, resumed and closed."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        with self.db.read() as conn:
+            since = self._day_start(site, self.clock.now())
+            return repo.counter_log(conn, site.code, counter.number, since)
+
+    def close_stale_counters(self) -> int:
+        """After midnight: counters left open or paused yesterday read as not opened today;
+        mark them closed and tell the screens. How many changed (each only once)."""
+        changed = 0
+        for site in self.config.sites:
+            now = self.clock.now()
+            if self._days_closed.get(site.code) == site.local_day(now):
+                continue  # done for today by this process (others: the update finds none)
+            out = _Outcome()
+            with self.db.write() as conn:
+                numbers = repo.close_stale_counters(conn, site.code, self._day_start(site, now))
+                for n in numbers:
+                    counter = site.counters_by_number.get(n)
+                    if counter is None:  # a counter since removed from the centre file
+                        continue
+                    entry = CounterLogEntry(n, CounterChange.CLOSED, now, "", "day_end")
+                    repo.log_counter(conn, site.code, entry)
+                    out.events.append(self._state_event(site, counter, NOT_OPENED))
+            self._days_closed[site.code] = site.local_day(now)
+            for event in out.events:
+                self.bus.publish(event)
+            changed += len(out.events)
+        return changed
 
     # -- internals ---------------------------------------------------------------
 
@@ -575,7 +616,7 @@ class QueueDesk:
         counter = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
-            repo.lock_counter(conn, site.code, counter.number)
+            repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
             current = repo.active_ticket(conn, site.code, counter.number)
             if current is None:
                 raise Conflict("no_current_ticket", counter=counter.number)
@@ -664,12 +705,46 @@ class QueueDesk:
             at = counter if action is Action.NO_SHOW else None
             out.later.append(self._event_for(action, site, at, done, current))
 
-    def _require_open(self, conn: Connection, site: Site, counter: Counter) -> None:
-        state = repo.lock_counter(conn, site.code, counter.number)
-        if state is CounterState.PAUSED:
+    def _open_for_call(
+        self, conn: Connection, site: Site, counter: Counter, now: datetime, actor: str,
+        out: _Outcome,
+    ) -> None:  # fmt: skip
+        """A call needs an open counter: a closed one (not opened yet, or closed for the day)
+        is opened by the call, logged as such, so a keypad's NEXT is all a clerk needs; a
+        paused one must be resumed first (the clerk paused it on purpose)."""
+        today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+        if today.state is CounterState.PAUSED:
             raise Conflict("counter_paused", counter=counter.number)
-        if state is not CounterState.OPEN:
-            raise Conflict("counter_closed", counter=counter.number)
+        if today.state is CounterState.CLOSED:
+            self._change_state(
+                conn, site, counter, today, CounterState.OPEN, now, actor, "call", out
+            )
+
+    def _change_state(
+        self, conn: Connection, site: Site, counter: Counter, today: CounterDay,
+        state: CounterState, now: datetime, actor: str, cause: str, out: _Outcome,
+    ) -> CounterDay:  # fmt: skip
+        """Move a locked counter to `state` (nothing when already there), log it and queue
+        its counter.state event; the state it is in afterwards."""
+        kind = change(today.state, state)
+        if kind is None:
+            return today
+        repo.set_counter_state(conn, site.code, counter.number, state, now)
+        repo.log_counter(conn, site.code, CounterLogEntry(counter.number, kind, now, actor, cause))
+        result = CounterDay(state, opened_today=True)
+        out.events.append(self._state_event(site, counter, result))
+        return result
+
+    @staticmethod
+    def _state_event(site: Site, counter: Counter, day: CounterDay) -> DeskEvent:
+        return DeskEvent(
+            ev.COUNTER_STATE, site.code, counter=counter, counter_state=day.state,
+            opened_today=day.opened_today,
+        )  # fmt: skip
+
+    @staticmethod
+    def _counter_view(counter: Counter, day: CounterDay, ticket: Ticket | None) -> CounterView:
+        return CounterView(counter, day.state, ticket, day.opened_today)
 
     def _find(
         self,

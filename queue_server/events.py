@@ -45,6 +45,8 @@ class DeskEvent:
     ticket: Ticket | None = None
     counter: Counter | None = None
     counter_state: CounterState | None = None
+    opened_today: bool = True
+    """With counter_state closed: False when it has not been opened today ("Chưa mở")."""
     recall: bool = False
     previous_service: str | None = None
 

@@ -1,6 +1,6 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
+import { LiveQueue, applyCounterState, counterStateKey, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
 import { clockText, durationText } from "/static/counters/duration.js";
 
 // The console's own texts; connection, priority and ticket statuses are shared labels.
@@ -12,7 +12,7 @@ const T = {
     signout: "Đăng xuất", signin_title: "Đăng nhập quầy", signin_label: "Mã đăng nhập của quầy",
     signin: "Đăng nhập", current: "Số hiện tại", elapsed: "Từ lúc gọi:",
     "tstatus.called": "Đã gọi, chờ công dân đến", "tstatus.serving": "Đang phục vụ",
-    "cstate.open": "Quầy đang mở", "cstate.paused": "Quầy tạm dừng", "cstate.closed": "Quầy đóng",
+    "cstate.open": "Quầy đang mở", "cstate.paused": "Quầy tạm dừng", "cstate.closed": "Đã đóng quầy",
     next: "Gọi số tiếp theo", start: "Bắt đầu phục vụ", recall: "Gọi lại", noshow: "Không có mặt",
     complete: "Hoàn thành", transfer: "Chuyển lĩnh vực", specific: "Gọi số cụ thể",
     callback: "Gọi lại số vắng", cancelnum: "Hủy số", pause: "Tạm dừng", resume: "Tiếp tục",
@@ -25,20 +25,22 @@ const T = {
     need_number: "Vui lòng gõ số in trên phiếu.",
     waiting: "Đang chờ", today: "Hôm nay tại quầy", served: "Đã phục vụ xong", noshows: "Không có mặt",
     avg: "Thời gian xử lý trung bình",
-    keys: "Phím tắt: Enter gọi tiếp · 0 bắt đầu · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số (rồi Enter gọi, + về hàng chờ, − hủy) · F9 số vắng · F10 hủy số · P tạm dừng",
+    keys: "Phím tắt: Enter gọi tiếp · 0 bắt đầu · + gọi lại · − không có mặt · * hoàn thành · / chuyển · . gọi số (rồi Enter gọi, + về hàng chờ, − hủy) · F9 số vắng · F10 hủy số · P tạm dừng · D mở/đóng quầy",
     called_msg: (n) => `Đã gọi số ${n}.`, nobody: "Không có công dân nào đang chờ.",
     started_msg: (n) => `Bắt đầu phục vụ số ${n}.`,
     recalled_msg: (n) => `Đã gọi lại số ${n}.`, done_msg: (n) => `Đã hoàn thành số ${n}.`,
     noshow_msg: (n) => `Số ${n}: không có mặt.`, transferred_msg: (n, s) => `Đã chuyển số ${n} sang ${s}.`,
     returned_msg: (n) => `Đã đưa số ${n} về hàng chờ.`, cancelled_msg: (n) => `Đã hủy số ${n}.`,
     paused_msg: "Quầy đã tạm dừng.", resumed_msg: "Quầy đã tiếp tục phục vụ.",
+    open_counter: "Mở quầy", close_counter: "Đóng quầy",
+    opened_msg: "Đã mở quầy.", closed_msg: "Đã đóng quầy. Màn hình hiển thị «Đã đóng quầy».",
     bad_token: "Mã đăng nhập không đúng hoặc không dành cho quầy này.", network: "Không kết nối được máy chủ.",
   },
   en: {
     signout: "Sign out", signin_title: "Counter sign-in", signin_label: "Counter sign-in code",
     signin: "Sign in", current: "Current ticket", elapsed: "Since the call:",
     "tstatus.called": "Called, waiting for the citizen", "tstatus.serving": "Being served",
-    "cstate.open": "Counter open", "cstate.paused": "Counter paused", "cstate.closed": "Counter closed",
+    "cstate.open": "Counter open", "cstate.paused": "Counter paused", "cstate.closed": "Closed for the day",
     next: "Call next", start: "Start serving", recall: "Recall", noshow: "Not present",
     complete: "Complete", transfer: "Transfer field", specific: "Call a number",
     callback: "Call a no-show back", cancelnum: "Cancel a number", pause: "Pause", resume: "Resume",
@@ -51,13 +53,15 @@ const T = {
     need_number: "Type the number printed on the slip.",
     waiting: "Waiting", today: "Today at this counter", served: "Served", noshows: "Not present",
     avg: "Average handling time",
-    keys: "Keys: Enter next · 0 start · + recall · − not present · * complete · / transfer · . a number (then Enter call, + back to queue, − cancel) · F9 no-show back · F10 cancel · P pause",
+    keys: "Keys: Enter next · 0 start · + recall · − not present · * complete · / transfer · . a number (then Enter call, + back to queue, − cancel) · F9 no-show back · F10 cancel · P pause · D open/close the counter",
     called_msg: (n) => `Called ${n}.`, nobody: "Nobody is waiting.",
     started_msg: (n) => `Serving ${n}.`,
     recalled_msg: (n) => `Recalled ${n}.`, done_msg: (n) => `Completed ${n}.`,
     noshow_msg: (n) => `${n}: not present.`, transferred_msg: (n, s) => `Transferred ${n} to ${s}.`,
     returned_msg: (n) => `${n} is back in the queue.`, cancelled_msg: (n) => `Cancelled ${n}.`,
     paused_msg: "Counter paused.", resumed_msg: "Counter resumed.",
+    open_counter: "Open counter", close_counter: "Close counter",
+    opened_msg: "Counter opened.", closed_msg: "Counter closed for the day; the screens say so.",
     bad_token: "Wrong sign-in code, or not for this counter.", network: "Cannot reach the server.",
   },
 };
@@ -156,17 +160,20 @@ function render() {
   $("cur-status").textContent = tk ? t(`tstatus.${tk.status}`) : "";
   $("cur-status").dataset.status = tk ? tk.status : "";
   const st = $("state");
-  const own = t(`cstate.${c.state}`);  // a state without console words: the shared label
-  st.textContent = own === `cstate.${c.state}` ? t(`counter_state.${c.state}`) : own;
+  const key = counterStateKey(c);  // counter_state.not_opened / open / paused / closed
+  const own = t(`cstate.${key.slice("counter_state.".length)}`);  // the console's own words
+  st.textContent = own.startsWith("cstate.") ? t(key) : own;
   st.className = `state ${c.state}`;
   $("pause-label").textContent = c.state === "open" ? t("pause") : t("resume");
+  // Closed (not opened yet, or for the day): "Mở quầy"; a call opens it too, so calls stay on.
+  $("openclose-label").textContent = c.state === "closed" ? t("open_counter") : t("close_counter");
+  $("btn-openclose").dataset.to = c.state === "closed" ? "open" : "close";
+  $("btn-pause").disabled = c.state === "closed";
   for (const id of ["btn-recall", "btn-complete", "btn-transfer"]) $(id).disabled = !tk;
   $("btn-noshow").disabled = !tk || tk.status !== "called";
   $("btn-start").disabled = !tk || tk.status !== "called";
-  $("btn-next").disabled = c.state !== "open";
-  $("btn-specific").disabled = c.state !== "open";
-  $("btn-callback").disabled = c.state !== "open";
-  $("specific-go").disabled = c.state !== "open";
+  const paused = c.state === "paused";
+  for (const id of ["btn-next", "btn-specific", "btn-callback", "specific-go"]) $(id).disabled = paused;
   tickElapsed();
 }
 
@@ -246,8 +253,15 @@ async function act(kind, extra) {
       if (!c) return; // the counter's state is not known yet: pause or resume?
       const paused = c.state === "open";
       const { counter } = await api("POST", `${base}/${paused ? "pause" : "resume"}`);
-      state.counter.state = counter.state;
+      applyCounterState(state.counter, counter);
       toast("ok", paused ? t("paused_msg") : t("resumed_msg"));
+    } else if (kind === "openclose") {
+      if (!c) return;
+      // Closing while a ticket is held is refused by the server, with what to do first.
+      const opening = c.state === "closed";
+      const { counter } = await api("POST", `${base}/${opening ? "open" : "close"}`);
+      applyCounterState(state.counter, counter);
+      toast("ok", opening ? t("opened_msg") : t("closed_msg"));
     }
     render();
     refreshWaiting();
@@ -363,7 +377,7 @@ const KEYS = { "Enter": "next", "0": "start", "+": "recall", "-": "noshow", "*":
   ".": "specific", "p": "pause", "P": "pause", "F1": "next", "F2": "recall", "F3": "noshow", "F4": "complete",
   "F5": "transfer", "F6": "specific", "F7": "pause", "F8": "start", "F9": "callback", "F10": "cancelnum",
   // A numeric keypad with NumLock off sends Delete for "." and Insert for "0".
-  "Delete": "specific", "Decimal": "specific", "Insert": "start" };
+  "Delete": "specific", "Decimal": "specific", "Insert": "start", "d": "openclose", "D": "openclose" };
 
 document.addEventListener("keydown", (e) => {
   if ($("main").hidden) return;
@@ -402,7 +416,7 @@ function onSnapshot(snap) {
 function onEvent(name, p) {
   const c = state.counter;
   if (!c) return;
-  if (name === EVENTS.COUNTER_STATE && p.counter.number === number) c.state = p.counter.state;
+  if (name === EVENTS.COUNTER_STATE && p.counter.number === number) applyCounterState(c, p.counter);
   else if (name === EVENTS.CALLED && p.ticket.counter === number) c.ticket = p.ticket;
   else if (sameTicket(c.ticket, p.ticket)) {
     c.ticket = ["called", "serving"].includes(p.ticket.status) ? p.ticket : null;

@@ -37,8 +37,26 @@ class EventKind(StrEnum):
 
 
 class CounterState(StrEnum):
-    """Whether a counter is taking citizens."""
+    """Whether a counter is taking citizens (closed until a clerk opens it, each day)."""
 
     OPEN = "open"
     PAUSED = "paused"
     CLOSED = "closed"
+
+
+class CounterChange(StrEnum):
+    """Entries of a counter's log: how its state changed."""
+
+    OPENED = "opened"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    CLOSED = "closed"
+
+
+class CallingPolicy(StrEnum):
+    """How a counter picks among the waiting tickets of its fields (priority always counts)."""
+
+    FIELD_ORDER = "field_order"
+    """Its fields in the order the centre file lists them, then first come first served."""
+    OLDEST_FIRST = "oldest_first"
+    """The ticket that has waited longest across all its fields."""

@@ -200,7 +200,8 @@ SPECS: dict[Event, EventSpec] = {
     ),
     Event.COUNTER_STATE: EventSpec(
         CounterStateChanged,
-        "A counter opened, paused or closed: `counter` {number, name, state, state_text}",
+        "A counter opened, paused or closed: `counter` {number, name, state, state_text, "
+        "opened_today}",
     ),
     Event.SNAPSHOT: EventSpec(
         Snapshot,

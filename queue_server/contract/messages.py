@@ -271,10 +271,12 @@ MESSAGES: dict[str, Message] = {
         "Quầy số {counter} đang tạm dừng. Chọn «Tiếp tục» trước khi gọi số.",
         "Counter {counter} is paused; resume it before calling.",
     ),
-    "counter_closed": _error(
+    "counter_has_ticket": _error(
         _CONFLICT,
-        "Quầy số {counter} đang đóng. Chọn «Tiếp tục» trước khi gọi số.",
-        "Counter {counter} is closed; resume it before calling.",
+        "Quầy số {counter} đang giữ số {number}. Hãy hoàn thành, đánh dấu «Không có mặt» "
+        "hoặc chuyển lĩnh vực cho số này trước khi đóng quầy.",
+        "Counter {counter} still holds {number}: complete it, mark it not present or "
+        "transfer it before closing the counter.",
     ),
     "busy": _error(_CONFLICT, "Hệ thống đang bận, vui lòng thử lại.", "Too much contention."),
     "invalid_rating": _error(
@@ -327,7 +329,8 @@ MESSAGES: dict[str, Message] = {
     "printer.cover_open": Message("Nắp máy in đang mở.", "The printer cover is open."),
     "printer.timeout": Message("Máy in không phản hồi.", "The printer did not respond in time."),
     "printer.error": Message("Máy in gặp lỗi.", "The printer reported an error."),
-    # -- ticket statuses and counter states (TicketStatus / CounterState values) --------
+    # -- ticket statuses and counter states (TicketStatus / CounterState values; a closed
+    # counter not opened yet today is `not_opened`, domain.counters.CounterDay.label_code) ---
     "status.waiting": Message("Đang chờ", "Waiting"),
     "status.called": Message("Đã gọi", "Called"),
     "status.serving": Message("Đang phục vụ", "Serving"),
@@ -336,7 +339,8 @@ MESSAGES: dict[str, Message] = {
     "status.cancelled": Message("Đã hủy", "Cancelled"),
     "counter_state.open": Message("Đang phục vụ", "Open"),
     "counter_state.paused": Message("Tạm dừng", "Paused"),
-    "counter_state.closed": Message("Đóng", "Closed"),
+    "counter_state.closed": Message("Đã đóng quầy", "Closed for the day"),
+    "counter_state.not_opened": Message("Chưa mở", "Not open yet"),
     # -- labels several pages share (see page_labels) -----------------------------------
     "label.online": Message("Đã kết nối", "Connected"),
     "label.offline": Message("Mất kết nối", "Disconnected"),
@@ -346,6 +350,7 @@ MESSAGES: dict[str, Message] = {
     "label.estimate": Message("Thời gian chờ dự kiến", "Estimated wait"),
     "label.minutes": Message("khoảng {n} phút", "about {n} minutes"),
     "label.minutes_under_one": Message("dưới 1 phút", "under 1 minute"),
+    "label.no_counter_open": Message("Chưa có quầy mở", "No counter open yet"),
     "label.keep_ticket": Message(
         "Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
         "Please keep your ticket and wait to be called. Thank you!",

@@ -278,10 +278,20 @@ class CounterRef(Out):
 
 
 class CounterStateRef(CounterRef):
-    """A counter and whether it takes citizens: {number, name, state, state_text}."""
+    """A counter and whether it takes citizens: {number, name, state, state_text, opened_today}.
+
+    A counter is `closed` until a clerk opens it each day (or its first call does).
+    """
 
     state: CounterState
-    state_text: str = Field(description="Vietnamese state label.")
+    state_text: str = Field(
+        description="Vietnamese state label: a closed counter is «Chưa mở» until opened "
+        "today, «Đã đóng quầy» once closed for the day."
+    )
+    opened_today: bool = Field(
+        description="Whether it has been opened today; with `closed`, tells «Chưa mở» "
+        "(false) from «Đã đóng quầy» (true)."
+    )
 
 
 class CounterNow(CounterStateRef):

@@ -8,6 +8,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 # The wire values are the contract's; the domain uses them as its own.
+from ..contract.enums import CallingPolicy as CallingPolicy
+from ..contract.enums import CounterChange as CounterChange
 from ..contract.enums import CounterState as CounterState
 from ..contract.enums import EventKind as EventKind
 from ..contract.enums import TicketStatus as TicketStatus
@@ -163,6 +165,8 @@ class Counter:
     services: tuple[str, ...]
     spoken: str = ""
     """How announcements say it, as configured ("tiếp nhận hồ sơ đất đai"); the number if empty."""
+    policy: CallingPolicy = CallingPolicy.FIELD_ORDER
+    """How it picks among its fields' waiting tickets (routing.choose_next)."""
 
     @property
     def said(self) -> int | str:

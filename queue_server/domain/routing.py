@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .model import Counter, PriorityPolicy, Ticket
+from .model import CallingPolicy, Counter, PriorityPolicy, Ticket
 
 
 def priority_turn(policy: PriorityPolicy, history: Sequence[bool]) -> bool:
@@ -34,8 +34,15 @@ def _trailing(history: Sequence[bool], value: bool) -> int:
 
 
 def fifo_key(counter: Counter, ticket: Ticket) -> tuple[int, object, int]:
-    """Order inside one class: the counter's service order, then time in the queue, then seq."""
-    return (counter.services.index(ticket.service), ticket.sort_at, ticket.seq)
+    """Order inside one class (priority or not), by the counter's policy.
+
+    field_order: the counter's service order, then time in the queue, then seq.
+    oldest_first: time in the queue across all its fields, then its service order, then seq.
+    """
+    rank = counter.services.index(ticket.service)
+    if counter.policy is CallingPolicy.OLDEST_FIRST:
+        return (0, (ticket.sort_at, rank), ticket.seq)
+    return (rank, ticket.sort_at, ticket.seq)
 
 
 def choose_next(

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..domain.counters import CounterDay, CounterLogEntry, state_today
 from ..domain.lifecycle import ACTIVE
-from ..domain.model import CounterState, Ticket, TicketEvent, TicketStatus
-from .schema import counters, day_counters, install_secrets, ticket_events, tickets
+from ..domain.model import CounterChange, CounterState, Ticket, TicketEvent, TicketStatus
+from .schema import counter_events, counters, day_counters, install_secrets, ticket_events, tickets
 
 
 def _ticket(row: Any) -> Ticket:
@@ -407,10 +408,10 @@ def recent_calls(conn: Connection, site: str, since: datetime, limit: int) -> li
 
 
 def ensure_counters(conn: Connection, site: str, numbers: Iterable[int]) -> None:
-    """Create state rows for configured counters that have none yet (open)."""
+    """Create state rows for configured counters that have none yet (closed, never opened)."""
     existing = set(conn.execute(select(counters.c.number).where(counters.c.site == site)).scalars())
     rows = [
-        {"site": site, "number": n, "state": CounterState.OPEN.value, "updated_at": None}
+        {"site": site, "number": n, "state": CounterState.CLOSED.value, "updated_at": None}
         for n in numbers
         if n not in existing
     ]
@@ -419,20 +420,26 @@ def ensure_counters(conn: Connection, site: str, numbers: Iterable[int]) -> None
         conn.execute(ins.on_conflict_do_nothing(), rows)
 
 
-def lock_counter(conn: Connection, site: str, number: int) -> CounterState:
-    """Read a counter's state, locking its row so actions on one counter go one at a time."""
+def lock_counter(conn: Connection, site: str, number: int, day_start: datetime) -> CounterDay:
+    """A counter's state today, locking its row so actions on one counter go one at a time."""
     row = conn.execute(
-        select(counters.c.state)
+        select(counters.c.state, counters.c.updated_at)
         .where(counters.c.site == site, counters.c.number == number)
         .with_for_update()
     ).first()
-    return CounterState(row[0]) if row else CounterState.OPEN
+    if row is None:
+        return state_today(CounterState.CLOSED, None, day_start)
+    return state_today(CounterState(row[0]), row[1], day_start)
 
 
-def counter_states(conn: Connection, site: str) -> dict[int, CounterState]:
-    """Every counter's state."""
-    rows = conn.execute(select(counters.c.number, counters.c.state).where(counters.c.site == site))
-    return {int(n): CounterState(s) for n, s in rows}
+def counter_states(conn: Connection, site: str, day_start: datetime) -> dict[int, CounterDay]:
+    """Every counter's state today (`day_start`: the site's local midnight)."""
+    rows = conn.execute(
+        select(counters.c.number, counters.c.state, counters.c.updated_at).where(
+            counters.c.site == site
+        )
+    )
+    return {int(n): state_today(CounterState(s), at, day_start) for n, s, at in rows}
 
 
 def set_counter_state(
@@ -444,3 +451,46 @@ def set_counter_state(
         .where(counters.c.site == site, counters.c.number == number)
         .values(state=state.value, updated_at=at)
     )
+
+
+def close_stale_counters(conn: Connection, site: str, day_start: datetime) -> list[int]:
+    """Mark closed the counters left open or paused before `day_start`; their numbers.
+
+    The time they were set is kept, so they read as not opened today. Compare-and-set: of
+    several processes doing this at midnight, one gets each counter.
+    """
+    rows = conn.execute(
+        update(counters)
+        .where(
+            counters.c.site == site,
+            counters.c.state != CounterState.CLOSED.value,
+            or_(counters.c.updated_at.is_(None), counters.c.updated_at < day_start),
+        )
+        .values(state=CounterState.CLOSED.value)
+        .returning(counters.c.number)
+    ).scalars()
+    return sorted(int(n) for n in rows)
+
+
+def log_counter(conn: Connection, site: str, entry: CounterLogEntry) -> None:
+    """Append to a counter's log."""
+    conn.execute(
+        insert(counter_events).values(
+            site=site, counter=entry.counter, kind=entry.kind.value, at=entry.at,
+            actor=entry.actor, cause=entry.cause,
+        )
+    )  # fmt: skip
+
+
+def counter_log(conn: Connection, site: str, number: int, since: datetime) -> list[CounterLogEntry]:
+    """A counter's log since a moment, oldest first."""
+    rows = conn.execute(
+        select(counter_events)
+        .where(
+            counter_events.c.site == site,
+            counter_events.c.counter == number,
+            counter_events.c.at >= since,
+        )
+        .order_by(counter_events.c.id)
+    ).all()
+    return [CounterLogEntry(r.counter, CounterChange(r.kind), r.at, r.actor, r.cause) for r in rows]

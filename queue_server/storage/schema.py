@@ -113,6 +113,20 @@ counters = Table(
     Column("updated_at", UTCDateTime, nullable=True),
 )
 
+counter_events = Table(
+    "counter_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(16), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # CounterChange
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False, default=""),
+    # Why, when not asked for in so many words: "call" (a first call opened it), "day_end".
+    Column("cause", String(16), nullable=False, default=""),
+    Index(None, "site", "counter", "at"),
+)
+
 tokens = Table(
     "tokens",
     metadata,

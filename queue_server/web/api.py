@@ -29,7 +29,7 @@ STAFF = ("clerk", "agent", "admin")
 COUNTER_ERRORS = ("unknown_site", "unknown_counter")
 # What moving a counter's ticket can run into (desk.py): the counter's state and the ticket's.
 MOVE_ERRORS = (
-    *COUNTER_ERRORS, "no_current_ticket", "counter_paused", "counter_closed",
+    *COUNTER_ERRORS, "no_current_ticket", "counter_paused",
     "illegal_transition", "ticket_taken", "busy",
 )  # fmt: skip
 
@@ -350,7 +350,7 @@ def counter_action(
 @counter_action(
     "call-next",
     m.CallNextRequest,
-    errors=(*COUNTER_ERRORS, "counter_paused", "counter_closed", "ticket_taken", "busy"),
+    errors=(*COUNTER_ERRORS, "counter_paused", "ticket_taken", "busy"),
 )
 def call_next(path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest) -> m.TicketAnswer:
     """Finish the current ticket, then call the next waiting one (ticket null if none)
@@ -454,8 +454,18 @@ def _state(number: int, state: CounterState, query: m.SiteQuery) -> m.CounterAns
     s = site(query)
     view = desk().set_counter_state(number, state, site_code=s.code, actor=principal().actor)
     return m.CounterAnswer(
-        counter=counter_now(view.counter, view.state, view.ticket, s, base_url())
+        counter=counter_now(view.counter, view.state, view.opened_today, view.ticket, s, base_url())
     )
+
+
+@counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+def open_counter(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
+    """Open the counter for the day (Mở quầy)
+
+    Counters start each day closed («Chưa mở»). The counter's first call opens it too, so a
+    keypad's NEXT is enough. Opening a paused counter resumes it.
+    """
+    return _state(path.number, CounterState.OPEN, query)
 
 
 @counter_action("pause", response=m.CounterAnswer, errors=COUNTER_ERRORS)
@@ -470,9 +480,13 @@ def resume(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     return _state(path.number, CounterState.OPEN, query)
 
 
-@counter_action("close", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action("close", response=m.CounterAnswer, errors=(*COUNTER_ERRORS, "counter_has_ticket"))
 def close(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
-    """Close the counter"""
+    """Close the counter for the day (Đóng quầy)
+
+    Refused (`409 counter_has_ticket`) while it holds a called or served ticket: complete
+    it, mark it not present or transfer it first. Screens show «Đã đóng quầy».
+    """
     return _state(path.number, CounterState.CLOSED, query)
 
 

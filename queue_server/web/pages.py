@@ -11,7 +11,8 @@ from flask.typing import ResponseReturnValue
 from .. import __version__
 from ..contract.messages import MESSAGES, Message
 from ..desk import Snapshot
-from ..domain.model import COUNTER_STATE_VI, CounterState, Site
+from ..domain.counters import CounterDay
+from ..domain.model import CounterState, Site
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -74,7 +75,7 @@ def home() -> ResponseReturnValue:
         first=first,
         now=first.site.local(first.snap.taken_at),
         tx=_text,
-        state_vi=COUNTER_STATE_VI,
+        state_label=lambda v: MESSAGES[CounterDay(v.state, v.opened_today).label_code].vi,
         demo=ext.config.demo,
         demo_devices=ext.config.demo and ext.demo_devices is not None,
         tokens=tokens,

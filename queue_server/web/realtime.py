@@ -73,7 +73,7 @@ class Broadcaster:
             parts["ticket"] = public_ticket(event.ticket, site)
         if event.name == Event.COUNTER_STATE:
             assert event.counter is not None and event.counter_state is not None
-            parts["counter"] = counter_state(event.counter, event.counter_state)
+            parts["counter"] = counter_state(event.counter, event.counter_state, event.opened_today)
         elif event.counter is not None:
             parts["counter"] = counter_ref(event.counter)
         if event.name == Event.CALLED:
@@ -146,11 +146,16 @@ class Broadcaster:
             )
 
     def start_heartbeat(self, interval: float = 30.0) -> None:
-        """Every `interval` seconds tell each site's displays the current (epoch, seq)."""
+        """Every `interval` seconds tell each site's displays the current (epoch, seq), after
+        closing (once a day) the counters left open since yesterday."""
 
         def beat() -> None:
             while True:
                 self.socketio.sleep(interval)
+                try:  # after midnight, yesterday's open counters show as not opened
+                    self.desk.close_stale_counters()
+                except Exception:  # the database away for a moment: try again next beat
+                    log.exception("closing yesterday's counters failed")
                 for site in self.desk.config.sites:
                     try:
                         epoch, seq = self.sequencer.current(site.code)

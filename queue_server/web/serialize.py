@@ -6,8 +6,10 @@ from datetime import datetime
 
 from ..auth import ROLES
 from ..contract import models as m
+from ..contract.messages import MESSAGES
 from ..desk import Snapshot, TicketView
-from ..domain.model import COUNTER_STATE_VI, STATUS_VI, Counter, CounterState, Service, Site, Ticket
+from ..domain.counters import CounterDay
+from ..domain.model import STATUS_VI, Counter, CounterState, Service, Site, Ticket
 from ..voice import Spoken
 
 
@@ -79,19 +81,22 @@ def counter_ref(counter: Counter) -> m.CounterRef:
     return m.CounterRef(number=counter.number, name=counter.name)
 
 
-def counter_state(counter: Counter, state: CounterState) -> m.CounterStateRef:
-    """{"number", "name", "state", "state_text"} of a counter."""
+def counter_state(counter: Counter, state: CounterState, opened_today: bool) -> m.CounterStateRef:
+    """{"number", "name", "state", "state_text", "opened_today"} of a counter."""
+    label = MESSAGES[CounterDay(state, opened_today).label_code].vi
     return m.CounterStateRef(
-        number=counter.number, name=counter.name, state=state, state_text=COUNTER_STATE_VI[state]
-    )
+        number=counter.number, name=counter.name, state=state, state_text=label,
+        opened_today=opened_today,
+    )  # fmt: skip
 
 
 def counter_now(
-    counter: Counter, state: CounterState, ticket: Ticket | None, site: Site, base_url: str
-) -> m.CounterNow:
+    counter: Counter, state: CounterState, opened_today: bool, ticket: Ticket | None,
+    site: Site, base_url: str,
+) -> m.CounterNow:  # fmt: skip
     """A counter, its state and the ticket it holds."""
     return m.CounterNow(
-        **counter_state(counter, state).model_dump(),
+        **counter_state(counter, state, opened_today).model_dump(),
         ticket=ticket_out(ticket, site, base_url) if ticket else None,
     )
 
@@ -148,7 +153,7 @@ def snapshot_out(
         time=iso(snap.taken_at, site),
         counters=[
             m.SnapshotCounter(
-                **dict(counter_state(v.counter, v.state)),
+                **dict(counter_state(v.counter, v.state, v.opened_today)),
                 ticket=public_ticket(v.ticket, site) if v.ticket else None,
                 services=list(v.counter.services),
             )

@@ -381,6 +381,8 @@ def test_idle_to_printed_ticket(
 ) -> None:
     """At most two real taps from the idle screen to a printed ticket, priority step on."""
     server = servers(centre)
+    # Counter 8 serves Lao động and opens for the day, so the kiosk can estimate the wait.
+    assert server.post("/counters/8/open", token=server.admin).status_code == 200
     k = kiosks(server, orientation).open()
     page = k.page
     name = f"{centre}-{citizen}"

@@ -284,7 +284,12 @@ def test_keypad_next_calls_the_ticket_and_the_led_board_shows_it(rig):
     r.press(3, "DONE")
     r.shows(3, "")
     assert r.counter(3)["ticket"] is None
-    # whoever acts, the board follows: the clerk console closes counter 4
+    # whoever acts, the board follows: the clerk console pauses counter 4, then closes it
+    # once its ticket is done (closing is refused while it holds one)
+    assert r.post("/counters/4/close").status_code == 409
+    assert r.post("/counters/4/pause").status_code == 200
+    r.shows(4, "--")
+    assert r.post("/counters/4/complete").status_code == 200
     assert r.post("/counters/4/close").status_code == 200
     r.shows(4, "")
     keypad = r.wait_device("keypad-3-03", lambda d: d["counts"]["answered"] == 4)

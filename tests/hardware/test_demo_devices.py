@@ -4,8 +4,10 @@ through the device agent, and the virtual LED board shows its number (issue 6, i
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,9 @@ def test_virtual_keypad_calls_a_ticket_and_the_led_board_shows_it(
     )  # fmt: skip
     assert res.status_code == 201, res.text
     number = res.json()["ticket"]["number"]
+    # Nobody has opened counter 1 yet: the keypad's first NEXT opens it (logged as a call).
+    queue = requests.get(f"{server.url}/api/v1/queue", timeout=5).json()
+    assert {c["state"] for c in queue["counters"]} == {"closed"}
 
     res = requests.post(f"{server.url}/demo/devices/1/press", json={"key": "NEXT"}, timeout=5)
     assert res.status_code == 202, res.text
@@ -66,6 +71,10 @@ def test_virtual_keypad_calls_a_ticket_and_the_led_board_shows_it(
     queue = requests.get(f"{server.url}/api/v1/queue", timeout=5).json()
     counter = next(c for c in queue["counters"] if c["number"] == 1)
     assert (counter.get("ticket") or {}).get("number") == number, counter
+    assert counter["state"] == "open", counter
+    with closing(sqlite3.connect(server.data_dir / "motcua.db")) as db:
+        log = db.execute("SELECT counter, kind, cause FROM counter_events").fetchall()
+    assert log == [(1, "opened", "call")]
     assert _state(server)["leds"]["2"] == ""  # the other boards did not change
 
     # Bad input is refused without touching the line.

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from queue_server.app import create_app
 from queue_server.auth import create_token
 from queue_server.storage.schema import day_counters, ticket_events, tickets
-from tests.conftest import auth, local
+from tests.conftest import auth, centre_text, local, make_config
 
 API = "/api/v1"
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,}$")
@@ -262,13 +263,66 @@ def test_pause_resume_close(client, issue, clerk1):
     assert act(client, clerk1, 1, "resume").get_json()["counter"]["state"] == "open"
     assert act(client, clerk1, 1, "call-next").get_json()["ticket"]["number"] == "A0001"
 
-    assert act(client, clerk1, 1, "close").get_json()["counter"]["state"] == "closed"
-    issue("HT")
-    assert_error(act(client, clerk1, 1, "call-next"), 409, "counter_closed")
+    # Closing for the day is refused while the counter holds a ticket: it is nobody's then.
+    refused = assert_error(act(client, clerk1, 1, "close"), 409, "counter_has_ticket")
+    assert "A0001" in refused["message"] and "đóng quầy" in refused["message"]
     snap = client.get(f"{API}/queue").get_json()
     one = next(c for c in snap["counters"] if c["number"] == 1)
-    assert one["state"] == "closed"
-    assert one["ticket"]["number"] == "A0001"  # a closed counter keeps the ticket it serves
+    assert (one["state"], one["ticket"]["number"]) == ("open", "A0001")
+
+    act(client, clerk1, 1, "complete")
+    closed = act(client, clerk1, 1, "close").get_json()["counter"]
+    assert (closed["state"], closed["state_text"], closed["opened_today"]) == (
+        "closed", "Đã đóng quầy", True,
+    )  # fmt: skip
+    issue("HT")  # a call on a closed counter opens it again (a keypad has no open key)
+    assert act(client, clerk1, 1, "call-next").get_json()["ticket"]["number"] == "A0002"
+    snap = client.get(f"{API}/queue").get_json()
+    assert next(c for c in snap["counters"] if c["number"] == 1)["state"] == "open"
+
+
+def test_open_route_opens_a_counter_for_the_day(client, clerk1, admin):
+    snap = client.get(f"{API}/queue").get_json()
+    one = next(c for c in snap["counters"] if c["number"] == 1)
+    assert (one["state"], one["state_text"], one["opened_today"]) == ("closed", "Chưa mở", False)
+    resp = act(client, clerk1, 1, "open")
+    assert resp.status_code == 200
+    counter = resp.get_json()["counter"]
+    assert (counter["number"], counter["state"], counter["opened_today"]) == (1, "open", True)
+    assert act(client, clerk1, 1, "open").get_json()["counter"]["state"] == "open"  # idempotent
+    act(client, clerk1, 1, "pause")
+    assert act(client, clerk1, 1, "open").get_json()["counter"]["state"] == "open"  # resumes
+    snap = client.get(f"{API}/queue").get_json()
+    assert [c["state"] for c in snap["counters"]] == ["open", "closed", "closed", "closed"]
+    assert_error(act(client, admin, 9, "open"), 404, "unknown_counter")
+
+
+def test_oldest_first_counter_through_the_api(tmp_path, clock):
+    """A counter with policy oldest_first calls the longest-waiting ticket across its fields;
+    the field_order one beside it still takes its first field first."""
+    text = centre_text().replace(
+        'number = 2\nservices = ["CT", "HT"]',
+        'number = 2\nservices = ["CT", "HT"]\npolicy = "oldest_first"',
+    )
+    assert 'policy = "oldest_first"' in text
+    app = create_app(make_config(tmp_path, text), clock=clock, heartbeat=False)
+    ext = app.extensions["motcua"]
+    kiosk = auth(create_token(ext.db, clock, role="kiosk", site="test"))
+    admin = auth(create_token(ext.db, clock, role="admin", site="test"))
+    client = app.test_client()
+    numbers = []
+    for service in ("HT", "CT", "HT", "CT"):  # issued a minute apart
+        resp = client.post(f"{API}/tickets", json={"service": service}, headers=kiosk)
+        numbers.append(resp.get_json()["ticket"]["number"])
+        clock.advance(minutes=1)
+    assert numbers == ["A0001", "B001", "A0002", "B002"]
+    order = client.get(f"{API}/counters/2/waiting", headers=admin).get_json()["tickets"]
+    assert [t["number"] for t in order] == ["A0001", "B001", "A0002", "B002"]
+    calls = [act(client, admin, 2, "call-next").get_json()["ticket"]["number"] for _ in range(2)]
+    assert calls == ["A0001", "B001"]  # counter 2 lists CT first, yet the older HT goes first
+    assert act(client, admin, 1, "call-next").get_json()["ticket"]["number"] == "A0002"
+    assert act(client, admin, 1, "call-next").get_json()["ticket"]["number"] == "B002"
+    ext.db.dispose()
 
 
 def test_queue_snapshot(client, issue, clerk1):
@@ -278,7 +332,8 @@ def test_queue_snapshot(client, issue, clerk1):
     assert [c["number"] for c in snap["counters"]] == [1, 2, 3, 4]
     for c in snap["counters"]:
         assert {"number", "name", "state", "ticket"} <= set(c)
-        assert c["state"] == "open" and c["ticket"] is None
+        assert c["state"] == "closed" and c["ticket"] is None  # until a clerk opens it
+        assert (c["state_text"], c["opened_today"]) == ("Chưa mở", False)
         assert isinstance(c["name"], str) and c["name"]
     assert snap["waiting"] == {"HT": 0, "CT": 0, "DD": 0, "KD": 0, "XS": 0}
     seq0 = snap["seq"]
@@ -296,10 +351,11 @@ def test_queue_snapshot(client, issue, clerk1):
     one = next(c for c in snap["counters"] if c["number"] == 1)
     assert one["ticket"]["number"] == "A0001"
     assert one["ticket"]["status"] == "called"
+    assert one["state"] == "open"  # the first call opened it
     # Open to anyone: the public shape, without the id behind the status page.
     assert set(one["ticket"]) >= TICKET_FIELDS - {"id", "status_url"}
     assert not {"id", "status_url"} & set(one["ticket"])
-    assert snap["seq"] == seq0 + 4
+    assert snap["seq"] == seq0 + 5  # counter.state (opened), then ticket.called
 
 
 def test_ticket_events_and_wait_seconds(client, issue, clerk1, clock):

@@ -100,7 +100,7 @@ AGENTS = frozenset(w for w, who in WHO.items() if who.role == "agent")
 COUNTER_BODIES: dict[str, dict[str, Any]] = {
     "call-next": {}, "recall": {}, "start": {}, "complete": {}, "no-show": {},
     "transfer": {"service": "DD"}, "rating": {"score": 3}, "pause": {}, "resume": {},
-    "close": {},
+    "open": {}, "close": {},
 }  # fmt: skip
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from hardware.tomlschema import unwrap
 from queue_server.config import (
     ConfigError,
     load_config,
     normalise_database_url,
     parse_config,
 )
-from queue_server.config_schema import PICTOGRAMS
+from queue_server.config_schema import PICTOGRAMS, CounterTable
+from queue_server.domain.model import CallingPolicy
 from tests.conftest import centre_text, local
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +79,22 @@ def test_priority_groups_and_waiting_areas_are_the_centres_own(tmp_path):
     assert site.priority_groups_in("vi") == "Người trên 75 tuổi"
     assert site.priority_groups_in("en") == "Người trên 75 tuổi"  # no English given
     assert (site.waiting_area_for("HT"), site.waiting_area_for("DD")) == ("Sảnh 1", "Khu B")
+
+
+def test_demo_centre_backup_counter_takes_the_oldest_ticket_first():
+    """Counter 12 serves every field: oldest first; the others keep their field order."""
+    site = load_config(None, environ={}).default_site
+    policies = {c.number: c.policy for c in site.counters}
+    assert policies.pop(12) is CallingPolicy.OLDEST_FIRST
+    assert set(policies.values()) == {CallingPolicy.FIELD_ORDER}
+    backup = site.counters_by_number[12]
+    assert set(backup.services) == {s.code for s in site.services}
+
+
+def test_counter_policy_values_are_the_enums():
+    kind = CounterTable.model_fields["policy"].annotation
+    assert set(get_args(unwrap(kind)[0])) == {p.value for p in CallingPolicy}
+    assert CounterTable.model_fields["policy"].default == CallingPolicy.FIELD_ORDER.value
 
 
 def test_demo_centre_has_no_caps_and_is_always_open():
@@ -536,6 +555,12 @@ BAD_CONFIGS: list[tuple[str, str, str, str]] = [
         replace('name = "Đất đai"', 'name = "Đất đai"\nicon = "house"'),
         "sites[0].services[2].icon",
         "unknown pictogram 'house' (known: family, stamp, land,",
+    ),
+    (
+        "counter-policy-unknown",
+        replace('services = ["DD"]', 'services = ["DD"]\npolicy = "fifo"'),
+        "sites[0].counters[2].policy",
+        "must be 'field_order' or 'oldest_first'",
     ),
 ]
 

@@ -168,7 +168,7 @@ def test_every_route_answers_as_documented_for_every_role(app):
     c.call("POST", "/tickets/nope/rating", None, json={"score": 3})
     c.call("POST", "/counters/99/call-next", admin, json={})
     c.call("POST", "/counters/1/call-next?site=nowhere", admin, json={})
-    for action in ("pause", "resume", "close", "resume"):
+    for action in ("open", "pause", "resume", "close", "resume", "close", "open"):
         c.call("POST", f"/counters/2/{action}", admin, json={})
     c.call("POST", "/counters/2/pause", admin, json={})
     c.call("POST", "/counters/2/call-next", admin, json={})  # paused: 409

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,7 @@ def test_two_counters_never_get_the_same_ticket(desk: QueueDesk, clock: FakeCloc
 
 
 def test_nobody_waiting_gives_none(desk: QueueDesk) -> None:
+    desk.set_counter_state(1, CounterState.OPEN)
     events = listen(desk)
     assert desk.call_next(1) is None
     assert events == []
@@ -557,13 +558,108 @@ def test_paused_counter_keeps_and_can_finish_its_ticket(desk: QueueDesk) -> None
     assert desk.complete(1).ticket.status is S.DONE
 
 
-def test_closed_counter_cannot_call(desk: QueueDesk) -> None:
-    desk.issue("HT")
-    desk.set_counter_state(2, CounterState.CLOSED)
+def test_counters_start_the_day_closed_and_not_opened(desk: QueueDesk) -> None:
+    views = desk.snapshot().counters
+    assert [(v.state, v.opened_today) for v in views] == [(CounterState.CLOSED, False)] * 4
+    assert desk.counter_log(None, 1) == []
+
+
+def test_open_and_close_are_logged_with_their_events(desk: QueueDesk, clock: FakeClock) -> None:
+    events = listen(desk)
+    opened = desk.set_counter_state(1, CounterState.OPEN, actor="clerk-a")
+    assert (opened.state, opened.opened_today) == (CounterState.OPEN, True)
+    desk.set_counter_state(1, CounterState.OPEN)  # already open: nothing logged, no event
+    clock.advance(minutes=5)
+    desk.set_counter_state(1, CounterState.PAUSED, actor="clerk-a")
+    desk.set_counter_state(1, CounterState.OPEN, actor="clerk-a")
+    closed = desk.set_counter_state(1, CounterState.CLOSED, actor="clerk-a")
+    assert (closed.state, closed.opened_today) == (CounterState.CLOSED, True)
+    log = desk.counter_log(None, 1)
+    assert [(e.kind.value, e.actor, e.cause) for e in log] == [
+        ("opened", "clerk-a", ""), ("paused", "clerk-a", ""), ("resumed", "clerk-a", ""),
+        ("closed", "clerk-a", ""),
+    ]  # fmt: skip
+    assert log[0].at == log[1].at - timedelta(minutes=5)
+    assert [(e.name, e.counter_state, e.opened_today) for e in events] == [
+        ("counter.state", CounterState.OPEN, True),
+        ("counter.state", CounterState.PAUSED, True),
+        ("counter.state", CounterState.OPEN, True),
+        ("counter.state", CounterState.CLOSED, True),
+    ]
+    view = desk.snapshot().counters[0]
+    assert (view.state, view.opened_today) == (CounterState.CLOSED, True)  # Đã đóng quầy
+
+
+def test_a_first_call_opens_a_closed_counter_and_is_logged(desk: QueueDesk) -> None:
+    t = desk.issue("HT").ticket
+    events = listen(desk)
+    assert desk.call_next(2, actor="keypad-2").ticket.id == t.id
+    # The screens learn that it opened before they see the call.
+    assert [(e.name, e.counter_state) for e in events] == [
+        ("counter.state", CounterState.OPEN), ("ticket.called", None),
+    ]  # fmt: skip
+    assert [(e.kind.value, e.actor, e.cause) for e in desk.counter_log(None, 2)] == [
+        ("opened", "keypad-2", "call")
+    ]
+    assert desk.snapshot().counters[1].state is CounterState.OPEN
+    desk.complete(2)
+    desk.set_counter_state(2, CounterState.CLOSED)  # closed for the day ...
+    u = desk.issue("HT").ticket
+    assert desk.call_ticket(2, u.number).ticket.id == u.id  # ... a call opens it again
+    assert [e.kind.value for e in desk.counter_log(None, 2)] == ["opened", "closed", "opened"]
+
+
+def test_a_first_call_opens_the_counter_even_with_nobody_waiting(desk: QueueDesk) -> None:
+    events = listen(desk)
+    assert desk.call_next(1) is None
+    assert [(e.name, e.counter_state) for e in events] == [("counter.state", CounterState.OPEN)]
+    assert desk.snapshot().counters[0].state is CounterState.OPEN
+
+
+def test_closing_is_refused_while_the_counter_holds_a_ticket(desk: QueueDesk) -> None:
+    t = desk.issue("HT").ticket
+    desk.call_next(1)
+    desk.set_counter_state(1, CounterState.PAUSED)  # a break keeps the ticket
+    events = listen(desk)
     with pytest.raises(Conflict) as info:
-        desk.call_next(2)
-    assert info.value.code == "counter_closed"
-    assert desk.call_next(1) is not None  # other counters go on
+        desk.set_counter_state(1, CounterState.CLOSED)
+    assert info.value.code == "counter_has_ticket"
+    assert t.number in info.value.message and "trước khi đóng quầy" in info.value.message
+    assert events == [] and desk.snapshot().counters[0].state is CounterState.PAUSED
+    assert desk.get(t.id).ticket.status is S.CALLED  # neither completed nor dropped
+    desk.complete(1)
+    assert desk.set_counter_state(1, CounterState.CLOSED).state is CounterState.CLOSED
+
+
+def test_yesterdays_open_counter_is_closed_today(desk: QueueDesk, clock: FakeClock) -> None:
+    clock.set(local(2026, 11, 26, 16, 55))
+    desk.set_counter_state(1, CounterState.OPEN)
+    desk.set_counter_state(2, CounterState.PAUSED)
+    desk.set_counter_state(3, CounterState.OPEN)
+    desk.set_counter_state(3, CounterState.CLOSED)
+    assert desk.close_stale_counters() == 0  # still the same day
+    clock.set(local(2026, 11, 27, 0, 0, 30))
+    states = [(v.state, v.opened_today) for v in desk.snapshot().counters]
+    assert states == [(CounterState.CLOSED, False)] * 4  # read as not opened, at once
+    events = listen(desk)
+    assert desk.close_stale_counters() == 2  # counters 1 and 2; 3 was closed already
+    assert [(e.counter.number, e.counter_state, e.opened_today) for e in events] == [
+        (1, CounterState.CLOSED, False), (2, CounterState.CLOSED, False),
+    ]  # fmt: skip
+    assert desk.close_stale_counters() == 0  # once
+    assert [(e.kind.value, e.cause) for e in desk.counter_log(None, 1)] == [("closed", "day_end")]
+    assert [(v.state, v.opened_today) for v in desk.snapshot().counters] == states
+
+
+def test_the_estimate_counts_only_open_counters(desk: QueueDesk) -> None:
+    views = [desk.issue("DD") for _ in range(3)]  # only counters 3 and 4 serve DD
+    assert desk.estimate(views[-1]) is None  # none opened yet: no estimate, no division by 0
+    desk.set_counter_state(3, CounterState.OPEN)
+    assert desk.estimate(desk.get(views[-1].ticket.id)) == 10  # 2 ahead x 5 min, 1 counter
+    desk.set_counter_state(4, CounterState.OPEN)
+    assert desk.estimate(desk.get(views[-1].ticket.id)) == 5
+    desk.set_counter_state(4, CounterState.PAUSED)
+    assert desk.estimate(desk.get(views[-1].ticket.id)) == 10
 
 
 # -- the log and timing -----------------------------------------------------------------------
@@ -696,7 +792,7 @@ def test_events_published_after_commit_in_order(desk: QueueDesk, clock: FakeCloc
     desk.bus.subscribe(observe)
     a = desk.issue("HT").ticket
     b = desk.issue("HT", priority=True).ticket
-    desk.call_next(1)  # b (priority)
+    desk.call_next(1)  # opens counter 1, calls b (priority)
     desk.recall(1)
     desk.start(1)
     desk.call_next(1)  # completes b, calls a
@@ -708,6 +804,7 @@ def test_events_published_after_commit_in_order(desk: QueueDesk, clock: FakeCloc
     assert [s[:3] for s in seen] == [
         ("ticket.issued", "A0001", S.WAITING),
         ("ticket.issued", "A0002", S.WAITING),
+        ("counter.state", 1, CounterState.OPEN),
         ("ticket.called", "A0002", S.CALLED),
         ("ticket.called", "A0002", S.CALLED),
         ("ticket.started", "A0002", S.SERVING),
@@ -715,6 +812,7 @@ def test_events_published_after_commit_in_order(desk: QueueDesk, clock: FakeCloc
         ("ticket.completed", "A0002", S.DONE),
         ("ticket.no_show", "A0001", S.NO_SHOW),
         ("ticket.returned", "A0001", S.WAITING),
+        ("counter.state", 2, CounterState.OPEN),
         ("ticket.called", "A0001", S.CALLED),
         ("ticket.transferred", "A0001", S.WAITING),
         ("ticket.cancelled", "A0001", S.CANCELLED),

@@ -29,10 +29,11 @@ from queue_server.contract.events import (
 )
 from queue_server.contract.messages import LANGS, page_labels
 from queue_server.contract.models import Snapshot
+from queue_server.domain.model import CounterState
 from queue_server.events import DeskEvent
 from queue_server.web.realtime import DISPLAY_NAMESPACE, DisplayNamespace
 from queue_server.web.serialize import counter_ref, counter_state, ticket_out
-from tests.conftest import ROOT, auth, require_service
+from tests.conftest import ROOT, auth, local, require_service
 
 API = "/api/v1"
 PAGE_JS = sorted(
@@ -118,7 +119,9 @@ def legacy_body(ext: Any, event: DeskEvent, emitted: dict[str, Any]) -> dict[str
         body["announce_at"], body["announce_ms"] = emitted["announce_at"], emitted["announce_ms"]
     elif event.name == "counter.state":
         assert event.counter is not None and event.counter_state is not None
-        body["counter"] = counter_state(event.counter, event.counter_state).model_dump(mode="json")
+        body["counter"] = counter_state(
+            event.counter, event.counter_state, event.opened_today
+        ).model_dump(mode="json")
     elif event.counter is not None:
         body["counter"] = counter_ref(event.counter).model_dump(mode="json")
     if event.previous_service is not None:
@@ -218,6 +221,30 @@ def test_heartbeat_is_its_model(app, monkeypatch):
     assert name == Event.HEARTBEAT
     assert payload_model(name).model_validate(body).model_dump(mode="json") == body
     assert list(body) == ["epoch", "seq", "server_time"]
+
+
+def test_the_first_heartbeat_after_midnight_closes_yesterdays_counters(app, clock, monkeypatch):
+    """A lobby left on overnight learns that yesterday's open counter is not open today."""
+    ext = app.extensions["motcua"]
+    ext.desk.set_counter_state(1, CounterState.OPEN)
+    display = ext.socketio.test_client(app, namespace=NAMESPACE)
+    display.get_received(NAMESPACE)
+    clock.set(local(2026, 11, 27, 0, 0, 20))
+    beats = iter([None, None])
+
+    def sleep(_seconds: float) -> None:
+        if next(beats, _Stop) is _Stop:
+            raise _Stop  # two beats, then the loop ends
+
+    monkeypatch.setattr(ext.socketio, "sleep", sleep)
+    monkeypatch.setattr(ext.socketio, "start_background_task", lambda target: target())
+    with pytest.raises(_Stop):
+        ext.broadcaster.start_heartbeat(0)
+    got = [(e["name"], e["args"][0]) for e in display.get_received(NAMESPACE)]
+    assert [name for name, _ in got] == [Event.COUNTER_STATE, Event.HEARTBEAT, Event.HEARTBEAT]
+    counter = got[0][1]["counter"]
+    assert (counter["number"], counter["state"], counter["opened_today"]) == (1, "closed", False)
+    assert counter["state_text"] == "Chưa mở"
 
 
 def test_every_event_has_a_spec():

@@ -328,6 +328,8 @@ def test_display_events_seq_sync_gap_and_new_epoch(
     assert issued["ticket"]["status"] == "waiting"
 
     assert counter_action(server, clerk, 1, "call-next")["number"] == "A0001"
+    opened = expect_next("counter.state")  # the day's first call opened the counter
+    assert (opened["counter"]["number"], opened["counter"]["state"]) == (1, "open")
     called = expect_next("ticket.called")
     assert called["ticket"]["number"] == "A0001"
     assert called["ticket"]["status"] == "called"
@@ -392,6 +394,11 @@ def test_redis_shares_events_and_one_sequence_across_processes(
     a = server_factory(env=env, data_dir=tmp_path / "a").start()
     b = server_factory(env=env, data_dir=tmp_path / "b").start()
     kiosk, clerk1, clerk2 = a.token("kiosk"), a.token("clerk", 1), a.token("clerk", 2)
+    for server, clerk, number in ((a, clerk1, 1), (b, clerk2, 2)):  # the clerks open up
+        opened = requests.post(
+            f"{server.url}{API}/counters/{number}/open", headers=bearer(clerk), timeout=HTTP_TIMEOUT
+        )
+        assert opened.status_code == 200, opened.text
     on_a = displays(a.url)
     snap = on_a.connect()
     epoch, seq = snap["epoch"], snap["seq"]

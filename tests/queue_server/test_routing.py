@@ -9,7 +9,7 @@ import pytest
 
 from queue_server.domain import lifecycle
 from queue_server.domain.lifecycle import Action
-from queue_server.domain.model import Counter, PriorityPolicy, Ticket, TicketStatus
+from queue_server.domain.model import CallingPolicy, Counter, PriorityPolicy, Ticket, TicketStatus
 from queue_server.domain.routing import choose_next, priority_turn
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
@@ -262,3 +262,45 @@ def test_transfer_without_keeping_issue_time_goes_to_the_back() -> None:
 def test_transferred_ticket_is_no_longer_for_the_old_service() -> None:
     moved = _transferred(keep_place=True)
     assert choose_next(ONLY_HT, [moved], STRICT, []) is None
+
+
+# -- calling policy: oldest first across the counter's fields ------------------------------
+
+ALL_OLDEST = Counter(12, "Quầy số 12", ("HT", "CT", "DD"), policy=CallingPolicy.OLDEST_FIRST)
+ALL_FIELD_ORDER = Counter(12, "Quầy số 12", ("HT", "CT", "DD"))
+
+
+def test_field_order_is_the_default_and_takes_the_first_field_first() -> None:
+    # The walk-through: a Đất đai ticket from 13:46 and a Hộ tịch one from 13:57.
+    waiting = [tk("DD", 1, 46), tk("HT", 1, 57)]
+    assert ALL_FIELD_ORDER.policy is CallingPolicy.FIELD_ORDER
+    assert ids(drain(ALL_FIELD_ORDER, waiting, STRICT)) == ["HT-1", "DD-1"]
+
+
+def test_oldest_first_takes_whoever_waited_longest_across_fields() -> None:
+    waiting = [tk("DD", 1, 46), tk("HT", 1, 57), tk("CT", 1, 50), tk("DD", 2, 58)]
+    assert ids(drain(ALL_OLDEST, waiting, STRICT)) == ["DD-1", "CT-1", "HT-1", "DD-2"]
+
+
+def test_oldest_first_uses_the_place_in_the_queue_not_the_issue_time() -> None:
+    # A transferred ticket keeps its place (sort_at) though it was issued later.
+    waiting = [tk("HT", 1, 10), tk("DD", 7, 30, sort_minute=5)]
+    assert ids(drain(ALL_OLDEST, waiting, STRICT)) == ["DD-7", "HT-1"]
+
+
+def test_oldest_first_still_puts_priority_first_strict() -> None:
+    waiting = [tk("DD", 1, 0), tk("HT", 1, 5), tk("CT", 1, 20, priority=True)]
+    assert ids(drain(ALL_OLDEST, waiting, STRICT)) == ["CT-1", "DD-1", "HT-1"]
+
+
+def test_oldest_first_keeps_the_priority_ratio() -> None:
+    waiting = [tk("DD", 1, 0), tk("HT", 1, 1), tk("CT", 1, 2), tk("HT", 2, 3),
+               tk("CT", 2, 10, priority=True), tk("DD", 2, 11, priority=True)]  # fmt: skip
+    calls = drain(ALL_OLDEST, waiting, RATIO_1_2)
+    assert kinds(calls) == "pnnpnn"
+    assert ids(calls) == ["CT-2", "DD-1", "HT-1", "DD-2", "CT-1", "HT-2"]
+
+
+def test_oldest_first_same_moment_falls_back_to_field_order() -> None:
+    waiting = [tk("DD", 1, 3), tk("CT", 1, 3), tk("HT", 1, 3)]
+    assert ids(drain(ALL_OLDEST, waiting, STRICT)) == ["HT-1", "CT-1", "DD-1"]

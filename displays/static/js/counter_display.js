@@ -1,6 +1,7 @@
-// Counter-top display: the number this counter serves, "Tạm dừng" while paused.
+// Counter-top display: the number this counter serves; "Chưa mở", "Tạm dừng" or "Đã đóng quầy"
+// while it is not open.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, sameTicket, translator } from "./live.js";
+import { LiveQueue, applyCounterState, counterStateKey, sameTicket, translator } from "./live.js";
 
 // This display's own texts; connection and counter states are shared labels.
 const T = {
@@ -29,7 +30,7 @@ function render() {
   const field = document.getElementById("cd-field");
   if (counter.state !== "open") {
     label.textContent = tk ? `${t("serving")} ${tk.number}` : "";
-    num.textContent = t(`counter_state.${counter.state}`);
+    num.textContent = t(counterStateKey(counter));
     field.textContent = "";
     return;
   }
@@ -49,7 +50,7 @@ function onEvent(name, p) {
   body.dataset.seq = p.seq;
   if (!counter) return;
   if (name === EVENTS.COUNTER_STATE && p.counter.number === number) {
-    counter.state = p.counter.state;
+    applyCounterState(counter, p.counter);
   } else if (name === EVENTS.CALLED && p.ticket.counter === number) {
     counter.ticket = p.ticket;
     body.classList.remove("flash"); void body.offsetWidth; body.classList.add("flash");

@@ -267,7 +267,8 @@ function renderTicket(data) {
   $("t-field").textContent = svc ? fieldName(svc) : tk.service_name;
   $("t-prio").hidden = !tk.priority;
   $("t-ahead").textContent = tk.ahead ?? 0;
-  $("t-estimate").textContent = data.estimate_minutes == null ? "—" : minutesText(data.estimate_minutes, lang);
+  // A new ticket waits, so no estimate means no open counter serves its field yet.
+  $("t-estimate").textContent = data.estimate_minutes == null ? t("no_counter_open") : minutesText(data.estimate_minutes, lang);
   renderWhere(svc);
   body.dataset.ticket = tk.number;
   showPrint(data.print);

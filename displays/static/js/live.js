@@ -200,3 +200,15 @@ export function rememberToken(storeKey) {
   params.delete("token");
   history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
 }
+
+// A counter's state label (a catalogue code, as domain.counters.CounterDay.label_code): a
+// closed counter is "Chưa mở" until it has been opened today, "Đã đóng quầy" after.
+export function counterStateKey(c) {
+  return c.state === "closed" && !c.opened_today ? "counter_state.not_opened" : `counter_state.${c.state}`;
+}
+
+// A counter.state event's counter onto the page's own copy of that counter.
+export function applyCounterState(c, changed) {
+  c.state = changed.state;
+  c.opened_today = changed.opened_today;
+}

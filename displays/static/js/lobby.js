@@ -9,7 +9,7 @@
 // shows a calm welcome.
 import { HallSpeaker } from "./announcer.js";
 import { EVENTS, LABELS } from "/contract.js";
-import { LiveQueue, clockText, el, sameTicket, ticketKey, translator } from "./live.js";
+import { LiveQueue, applyCounterState, clockText, counterStateKey, el, sameTicket, ticketKey, translator } from "./live.js";
 
 // The lobby's own texts; connection, counter states and most statuses are shared labels.
 const T = {
@@ -109,7 +109,7 @@ function renderTiles() {
   tiles.style.setProperty("--cols", visible.length > 12 ? 5 : visible.length > 6 ? 4 : 3);
   tiles.replaceChildren(...visible.map((c) => {
     const tk = c.ticket;
-    const stateText = c.state === "paused" || c.state === "closed" ? t(`counter_state.${c.state}`) : "";
+    const stateText = c.state === "paused" || c.state === "closed" ? t(counterStateKey(c)) : "";
     return el("div", { class: `tile ${c.state}${sameTicket(tk, state.current) ? " fresh" : ""}`,
       dataset: { counter: String(c.number) } },
       el("div", { class: "cname" }, c.name),
@@ -253,7 +253,7 @@ function onEvent(name, p) {
   const tk = p.ticket;
   if (name === EVENTS.COUNTER_STATE) {
     const c = state.counters.get(p.counter.number);
-    if (c) c.state = p.counter.state;
+    if (c) applyCounterState(c, p.counter);
   } else if (name === EVENTS.CALLED) {
     const c = state.counters.get(tk.counter);
     if (c) c.ticket = tk;

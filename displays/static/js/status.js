@@ -56,7 +56,8 @@ async function refresh() {
   st.className = `state ${status}`;
   const waiting = status === "waiting";
   $("s-ahead").textContent = waiting ? ticket.ahead : "—";
-  $("s-estimate").textContent = waiting && data.estimate_minutes != null ? minutesText(data.estimate_minutes, lang) : "—";
+  // A waiting ticket without an estimate: no open counter serves its field yet.
+  $("s-estimate").textContent = !waiting ? "—" : data.estimate_minutes != null ? minutesText(data.estimate_minutes, lang) : t("no_counter_open");
   $("f-ahead").hidden = over;
   $("f-estimate").hidden = over;
   $("s-issued").textContent = ticket.issued_at.slice(11, 16);
