@@ -164,7 +164,7 @@ function render() {
   const own = t(`cstate.${key.slice("counter_state.".length)}`);  // the console's own words
   st.textContent = own.startsWith("cstate.") ? t(key) : own;
   st.className = `state ${c.state}`;
-  $("pause-label").textContent = c.state === "open" ? t("pause") : t("resume");
+  $("pause-label").textContent = c.state === "paused" ? t("resume") : t("pause");
   // Closed (not opened yet, or for the day): "Mở quầy"; a call opens it too, so calls stay on.
   $("openclose-label").textContent = c.state === "closed" ? t("open_counter") : t("close_counter");
   $("btn-openclose").dataset.to = c.state === "closed" ? "open" : "close";

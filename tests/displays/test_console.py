@@ -14,6 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from tests.displays.contrast import assert_readable
 from tests.displays.test_screens import (
     API,
     HOOKS,
@@ -36,7 +37,7 @@ __all__ = ["centre", "screens"]  # fixtures, used by name
 # Every main action of the console: what a clerk must reach without scrolling.
 MAIN_ACTIONS = (
     "#btn-next", "#btn-start", "#btn-recall", "#btn-complete", "#btn-noshow", "#btn-transfer",
-    "#btn-specific", "#btn-callback", "#btn-cancel", "#btn-pause",
+    "#btn-specific", "#btn-callback", "#btn-cancel", "#btn-pause", "#btn-openclose",
 )  # fmt: skip
 
 
@@ -128,10 +129,11 @@ def test_each_serving_has_its_own_words(centre: Centre, screens: Screens) -> Non
     says what it is, and 'Đang phục vụ' is only the ticket being served."""
     centre.issue("HT")
     console = screens.open(centre.console_url(1), ready="body[data-ready]")
-    expect(console.locator("#state")).to_have_text("Quầy đang mở")
+    expect(console.locator("#state")).to_have_text("Chưa mở")
     expect(console.locator("#cur-label")).to_have_text("Số hiện tại")
-    console.keyboard.press("Enter")
+    console.keyboard.press("Enter")  # the first call opens the counter
     idle(console)
+    expect(console.locator("#state")).to_have_text("Quầy đang mở")
     expect(console.locator("#cur-status")).to_have_text("Đã gọi, chờ công dân đến")
     console.keyboard.press("0")  # "Bắt đầu phục vụ"
     idle(console)
@@ -286,3 +288,40 @@ def test_durations_read_as_minutes_and_seconds(centre: Centre, screens: Screens)
     expect(console.locator("#stat-avg")).to_have_text(re.compile(r"^\d+ giây$"))
     expect(console.locator("#cur-elapsed")).to_have_text("00:00")
     assert "′" not in console.locator("#main").inner_text()
+
+
+def test_every_console_text_is_readable_in_every_state(centre: Centre, screens: Screens) -> None:
+    """WCAG AA (4.5:1), from the rendered colours, for every visible text of the console:
+    not opened yet, calling, the unstarted question, the number panel, serving, paused,
+    closed for the day; disabled buttons included (a clerk still has to read them)."""
+    centre.issue("HT")
+    centre.issue("HT")
+    console = screens.open(centre.console_url(1), ready="body[data-ready]", width=1366, height=768)
+    expect(console.locator("#btn-openclose")).to_contain_text("Mở quầy")
+    settle(console)
+    assert_readable(console, "console, counter not opened yet")
+    console.locator("#btn-next").click()
+    idle(console)
+    expect(console.locator("#btn-start")).to_be_enabled()
+    assert_readable(console, "console calling")
+    console.keyboard.press("Enter")
+    expect(console.locator("#ask-panel")).to_be_visible()
+    assert_readable(console, "console asking about an unstarted ticket")
+    console.keyboard.press("Escape")
+    console.keyboard.press(".")
+    expect(console.locator("#specific-panel")).to_be_visible()
+    assert_readable(console, "console number panel")
+    console.keyboard.press("Escape")
+    console.locator("#btn-start").click()
+    idle(console)
+    assert_readable(console, "console serving")
+    console.locator("#btn-pause").click()
+    expect(console.locator("#pause-label")).to_have_text(re.compile("Tiếp tục"))
+    assert_readable(console, "console paused")
+    console.locator("#btn-pause").click()
+    console.locator("#btn-complete").click()
+    idle(console)
+    console.locator("#btn-openclose").click()
+    expect(console.locator("#btn-openclose")).to_contain_text("Mở quầy")
+    settle(console)
+    assert_readable(console, "console closed for the day")
