@@ -337,7 +337,7 @@ MESSAGES: dict[str, Message] = {
     "status.done": Message("Đã phục vụ", "Served"),
     "status.no_show": Message("Không có mặt", "Not present"),
     "status.cancelled": Message("Đã hủy", "Cancelled"),
-    "counter_state.open": Message("Đang phục vụ", "Open"),
+    "counter_state.open": Message("Đang mở", "Open"),
     "counter_state.paused": Message("Tạm dừng", "Paused"),
     "counter_state.closed": Message("Đã đóng quầy", "Closed for the day"),
     "counter_state.not_opened": Message("Chưa mở", "Not open yet"),

@@ -49,7 +49,7 @@ def test_counters_start_closed_and_the_first_call_opens_one(
     console.get_by_role("button", name="Gọi số tiếp theo").click()
     idle(console)
     expect(console.locator("#toast")).to_have_text(f"Đã gọi số {ticket['number']}.")
-    expect(console.locator("#state")).to_have_text("Đang phục vụ")
+    expect(console.locator("#state")).to_have_text("Quầy đang mở")
     expect(console.locator("#openclose-label")).to_have_text("Đóng quầy")
     expect(console.locator("#btn-pause")).to_be_enabled()
     expect(tile(lobby, 1)).to_have_text(ticket["number"])
@@ -68,7 +68,7 @@ def test_counters_start_closed_and_the_first_call_opens_one(
 def test_close_for_the_day_and_open_again_from_the_console(
     centre: Centre, screens: Screens
 ) -> None:
-    """«Đóng quầy» (button, D, F8): refused while a ticket is held, then «Đã đóng quầy»
+    """«Đóng quầy» (button or D): refused while a ticket is held, then «Đã đóng quầy»
     everywhere; «Mở quầy» opens it again."""
     screens.allow(*HTTP_4XX)
     ticket = centre.issue("CT")
@@ -78,7 +78,7 @@ def test_close_for_the_day_and_open_again_from_the_console(
     console.get_by_role("button", name="Mở quầy").click()
     idle(console)
     expect(console.locator("#toast")).to_have_text("Đã mở quầy.")
-    expect(console.locator("#state")).to_have_text("Đang phục vụ")
+    expect(console.locator("#state")).to_have_text("Quầy đang mở")
     expect(cstate(lobby, 2)).to_have_text("")
     expect(display.locator("#cd-number")).to_have_text("—")
     console.keyboard.press("Enter")
@@ -92,7 +92,7 @@ def test_close_for_the_day_and_open_again_from_the_console(
     expect(toast).to_have_class(re.compile(r"\berr\b"))
     expect(toast).to_contain_text(f"Quầy số 2 đang giữ số {ticket['number']}")
     expect(toast).to_contain_text("trước khi đóng quầy")
-    expect(console.locator("#state")).to_have_text("Đang phục vụ")
+    expect(console.locator("#state")).to_have_text("Quầy đang mở")
     expect(tile(lobby, 2)).to_have_text(ticket["number"])
 
     console.keyboard.press("*")  # complete
@@ -114,10 +114,10 @@ def test_close_for_the_day_and_open_again_from_the_console(
     fresh = screens.open(f"{centre.url}/display/counter/2", width=1280, height=720)
     expect(fresh.locator("#cd-number")).to_have_text("Đã đóng quầy")
 
-    console.keyboard.press("F8")  # open again
+    console.keyboard.press("D")  # open again (F8 is "Bắt đầu phục vụ")
     idle(console)
     expect(toast).to_have_text("Đã mở quầy.")
-    expect(console.locator("#state")).to_have_text("Đang phục vụ")
+    expect(console.locator("#state")).to_have_text("Quầy đang mở")
     expect(cstate(lobby, 2)).to_have_text("")
     expect(display.locator("#cd-number")).to_have_text("—")
 

@@ -16,7 +16,7 @@ const T = {
   vi: {
     subtitle: "Hệ thống xếp hàng tự động", invite: "Mời công dân có số", goto: "đến",
     sound_locked: "Chạm vào đây để bật âm thanh gọi số",
-    counters: "Quầy đang phục vụ", recent: "Số đã gọi", waiting: "Số người đang chờ",
+    counters: "Các quầy", recent: "Số đã gọi", waiting: "Số người đang chờ",
     called: "Đang mời", waiting_st: "Chờ lại",
   },
   en: {
