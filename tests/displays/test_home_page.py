@@ -17,6 +17,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ARTIFACTS, ServerProcess
+from tests.displays.contrast import assert_readable
 
 pytestmark = pytest.mark.server
 
@@ -56,6 +57,19 @@ def open_page(browser: Any, url: str, size: tuple[int, int], phone: bool = False
     return page
 
 
+def readable_top_to_bottom(page: Page, state: str) -> None:
+    """WCAG AA for every text of the whole page: the window grown to the page's height (the
+    checker looks at what is on screen), then put back."""
+    size = page.viewport_size
+    assert size is not None
+    height = page.evaluate("document.scrollingElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    try:
+        assert_readable(page, state)
+    finally:
+        page.set_viewport_size(size)
+
+
 def no_sideways_scroll(page: Page, where: str) -> None:
     width = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
     assert width[0] <= width[1], f"{where}: the page scrolls sideways: {width}"
@@ -76,6 +90,7 @@ def test_the_demo_start_page(demo: ServerProcess, browser: Any) -> None:
         assert font.startswith('"Be Vietnam Pro"'), font
         assert page.evaluate("document.fonts.check('16px \"Be Vietnam Pro\"')")
         no_sideways_scroll(page, name)
+        readable_top_to_bottom(page, f"demo start page {name}")
         page.screenshot(path=str(SCREENS / f"home-{name}.png"), full_page=True)
         assert page.errors == [], page.errors  # type: ignore[attr-defined]
         page.context.close()
@@ -109,6 +124,10 @@ def test_the_demo_start_page(demo: ServerProcess, browser: Any) -> None:
     codes = page.locator("#sign-in code").all_inner_texts()
     assert tokens["kiosk"] in codes and tokens["admin"] in codes and tokens["clerk-12"] in codes
     expect(page.locator("#sign-in")).to_contain_text("Bản trình diễn")
+    devices = open_page(browser, f"{demo.url}/demo/devices", SIZES["1366x768"])
+    expect(devices.locator("#led-1")).to_be_visible()
+    readable_top_to_bottom(devices, "demo devices page")
+    devices.context.close()
 
     # The centre's state, live: 12 counters, a ticket issued and one called show up.
     rows = page.locator("table.counters tbody tr")
@@ -160,6 +179,7 @@ def test_outside_demo_mode_no_sign_in_codes(centre: ServerProcess, browser: Any)
         assert r.status_code == 200, (href, r.status_code)
     no_sideways_scroll(page, "phone")
     assert re.search(r"Quầy số 0?1", page.locator("table.counters").inner_text())
+    readable_top_to_bottom(page, "start page outside demo mode, phone")
     page.context.close()
 
 
@@ -173,6 +193,7 @@ def test_the_404_page_in_a_browser(centre: ServerProcess, browser: Any) -> None:
         font = page.evaluate("getComputedStyle(document.body).fontFamily")
         assert font.startswith('"Be Vietnam Pro"'), font
         no_sideways_scroll(page, name)
+        readable_top_to_bottom(page, f"404 page {name}")
         SCREENS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENS / f"error-404-{name}.png"), full_page=True)
         page.locator("#home-link").click()
