@@ -320,6 +320,7 @@ def test_every_text_of_the_lobby_is_readable(
     centre.act(1, "no-show")
     centre.act(2, "complete")
     centre.act(3, "pause")
+    centre.act(4, "complete")  # a counter holding a citizen cannot close
     centre.act(4, "close")
     for name, page in pages.items():
         expect(page.locator("#recent .st-no_show")).to_have_count(1)
@@ -339,8 +340,8 @@ def test_counter_display_and_status_page_are_readable(
     display = tv.open(f"{centre.url}/display/counter/1", width=1280, height=720)
     status = tv.open(f"{centre.url}/t/{ticket['id']}", ready="#s-number", width=390, height=844)
     expect(status.locator("#s-number")).to_have_text(ticket["number"])
-    expect(display.locator("#cd-number")).to_have_text("—")
-    assert_readable(display, "counter display idle")
+    expect(display.locator("#cd-number")).to_have_text("Chưa mở")
+    assert_readable(display, "counter display, counter not opened yet")
     assert_readable(status, "status page waiting")
     centre.act(1, "call-next")
     expect(display.locator("#cd-number")).to_have_text(ticket["number"])
@@ -361,6 +362,9 @@ def test_counter_display_and_status_page_are_readable(
     centre.act(1, "pause")
     expect(display.locator("body.paused")).to_have_count(1)
     assert_readable(display, "counter display paused")
+    centre.act(1, "resume")
     centre.act(1, "complete")
+    expect(display.locator("#cd-number")).to_have_text("—")
+    assert_readable(display, "counter display open, nobody called")
     expect(status.locator("#s-state.done")).to_have_count(1)
     assert_readable(status, "status page done")
