@@ -326,7 +326,8 @@ def test_kiosk_asks_for_guidance_audio_at_each_step(
     def step(selector: str, *wavs: str) -> None:
         names = "|".join(re.escape(w) for w in wavs)
         guide = re.compile(rf"/audio/guide/({names})\.wav\?")
-        with kiosk.expect_response(lambda r: bool(guide.search(r.url))) as info:
+        # A guide said for the first time is made then (espeak-ng): slow on a loaded machine.
+        with kiosk.expect_response(lambda r: bool(guide.search(r.url)), timeout=90_000) as info:
             kiosk.locator(selector).click()
         response = info.value
         assert response.status in (200, 206), response.url  # a media element asks for a range

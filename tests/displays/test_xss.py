@@ -369,7 +369,8 @@ def test_no_payload_runs_on_any_page_with_live_events(centre: Centre, pages: Bro
 
     # Pages rendered on the server, after the events: the overview and the slip.
     home = pages.open(f"{url}/?x={Q}&lang={Q}", "h1")
-    expect(home.locator("h1")).to_have_text(SITE)
+    expect(home.locator("h1")).to_have_text("Trang khởi đầu cho cán bộ trung tâm")
+    expect(home.locator("body")).to_contain_text(SITE)
     for text in (NOTICE, COUNTER_1, COUNTER_2, HT, CT):
         expect(home.locator("body")).to_contain_text(text)
     ticket = centre.issue("HT")["id"]  # the slip of an HT ticket, with its procedure's list
