@@ -209,7 +209,10 @@ function advance() {
   const last = started[started.length - 1] || null;
   const running = last && last.at + last.ms > now ? last : null;
   state.slots = state.slots.filter((s) => s.at + s.ms > now || s === last);
-  if (last && last.id !== state.shown) {
+  // A slot seen only once it is over (a zero-length slot, or a timer late on a busy box)
+  // whose citizen has meanwhile been served takes no panel: nobody is being called.
+  const stale = last && !running && !ACTIVE.includes(latest(last.ticket).status);
+  if (last && last.id !== state.shown && !stale) {
     state.shown = last.id;
     state.current = latest(last.ticket);
     state.caption = { key: ticketKey(last.ticket),
