@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         counters = [
             c["number"]
             for c in requests.get(f"{url}/api/v1/queue", timeout=10).json()["counters"]
-            if c["state"] == "open"
+            if c["state"] != "paused"  # a closed counter opens on its first call-next
         ]
         print(
             f"bench: Python {platform.python_version()}, {os.cpu_count()} CPUs, "

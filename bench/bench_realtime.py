@@ -271,7 +271,8 @@ class Pool:
 
     def _record(self, data: dict[str, Any]) -> None:
         now = clock_ns()  # first thing: the event has reached this display
-        self.arrivals[data["ticket"]["id"]].append(now)
+        # public events carry no ticket id (issue 9): a printed number is unique in a day
+        self.arrivals[data["ticket"]["number"]].append(now)
         if self.sample is None:
             self.sample = data
 
@@ -649,7 +650,7 @@ async def capture_sample(url: str, token: str, counter: int, service: str) -> di
         called = await asyncio.to_thread(
             http_json, f"{url}/api/v1/counters/{counter}/call-next", {}, token
         )
-        key = called["ticket"]["id"]
+        key = called["ticket"]["number"]
         await pool.collect([key], 10)
         if pool.sample is None:
             raise RuntimeError("no ticket.called event reached the display")
@@ -666,7 +667,7 @@ def ours_target(url: str, token: str, counter: int, server: Server | None) -> Ta
         f"{url}/api/v1/counters/{counter}/call-next",
         {"Authorization": f"Bearer {token}"},
         lambda i: {},
-        lambda data, body: data["ticket"]["id"] if data.get("ticket") else "(queue empty)",
+        lambda data, body: data["ticket"]["number"] if data.get("ticket") else "(queue empty)",
     )
 
 
@@ -674,7 +675,7 @@ def floor_target(server: Server, template: dict[str, Any]) -> Target:
     run = os.urandom(4).hex()
 
     def body(i: int) -> dict[str, Any]:
-        return {**template, "ticket": {**template["ticket"], "id": f"floor-{run}-{i:06d}"}}
+        return {**template, "ticket": {**template["ticket"], "number": f"floor-{run}-{i:06d}"}}
 
     return Target(
         "floor",
@@ -683,7 +684,7 @@ def floor_target(server: Server, template: dict[str, Any]) -> Target:
         f"{server.url}/emit",
         {},
         body,
-        lambda data, sent: sent["ticket"]["id"],
+        lambda data, sent: sent["ticket"]["number"],
     )
 
 
