@@ -136,6 +136,27 @@ def centre_text(priority_mode: str = "strict") -> str:
     return TEST_CENTRE.replace("{priority_mode}", priority_mode)
 
 
+def second_site(code: str = "other", name: str = "Điểm phục vụ xã Đông Hòa") -> str:
+    """A second site's TOML tables, to append to centre_text(): one field (HT, prefix A)
+    and counter 1, as small as a commune's service point."""
+    return f"""
+[[sites]]
+code = "{code}"
+name = "{name}"
+timezone = "Asia/Ho_Chi_Minh"
+hours = "always"
+
+[[sites.services]]
+code = "HT"
+name = "Hộ tịch"
+prefix = "A"
+
+[[sites.counters]]
+number = 1
+services = ["HT"]
+"""
+
+
 def make_config(tmp: Path, text_: str | None = None, **server: Any) -> Config:
     """A Config from TOML text with its data dir under tmp."""
     return parse_config(

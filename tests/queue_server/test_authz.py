@@ -24,26 +24,11 @@ from queue_server.domain.clock import FakeClock
 from queue_server.domain.model import CounterState
 from queue_server.storage.database import Database
 from queue_server.web.openapi import openapi_document
-from tests.conftest import auth, centre_text, local, make_config
+from tests.conftest import auth, centre_text, local, make_config, second_site
 
 API = "/api/v1"
 
-OTHER_SITE = """
-[[sites]]
-code = "other"
-name = "Điểm phục vụ xã Đông Hòa"
-timezone = "Asia/Ho_Chi_Minh"
-hours = "always"
-
-[[sites.services]]
-code = "HT"
-name = "Hộ tịch"
-prefix = "A"
-
-[[sites.counters]]
-number = 1
-services = ["HT"]
-"""
+OTHER_SITE = second_site()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from queue_server import __version__
 from queue_server.app import create_app
 from queue_server.config import load_config
-from tests.conftest import auth, centre_text, motcua
+from tests.conftest import auth, centre_text, motcua, second_site
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "centre.toml"
@@ -281,25 +281,7 @@ def test_unknown_site(tmp_path):
 
 # -- token scope and life: list, revoke, --counters, --all-sites, --expires ------------------
 
-TWO_SITES = (
-    centre_text()
-    + """
-[[sites]]
-code = "xa"
-name = "Điểm phục vụ xã"
-timezone = "Asia/Ho_Chi_Minh"
-hours = "always"
-
-[[sites.services]]
-code = "HT"
-name = "Hộ tịch"
-prefix = "A"
-
-[[sites.counters]]
-number = 1
-services = ["HT"]
-"""
-)
+TWO_SITES = centre_text() + second_site("xa", "Điểm phục vụ xã")
 
 
 def _tokens(tmp_path: Path) -> tuple[Path, Path]:

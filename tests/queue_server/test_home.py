@@ -11,23 +11,9 @@ import pytest
 
 from queue_server.app import create_app
 from queue_server.config import load_config
-from tests.conftest import centre_text, make_config
+from tests.conftest import centre_text, make_config, second_site
 
-OTHER_SITE = """
-[[sites]]
-code = "other"
-name = "Điểm phục vụ xã Đông Hòa"
-hours = "always"
-
-[[sites.services]]
-code = "HT"
-name = "Hộ tịch"
-prefix = "A"
-
-[[sites.counters]]
-number = 1
-services = ["HT"]
-"""
+OTHER_SITE = second_site()
 
 
 def demo_page(tmp_path: Path, **server: Any) -> tuple[str, dict[str, str]]:
