@@ -111,6 +111,9 @@ counters = Table(
     Column("number", Integer, primary_key=True),
     Column("state", String(16), nullable=False),
     Column("updated_at", UTCDateTime, nullable=True),
+    # The staff account it is open with (users.username) and that person's full name.
+    Column("clerk", String(64), nullable=True),
+    Column("clerk_name", String(128), nullable=True),
 )
 
 counter_events = Table(
@@ -141,6 +144,8 @@ tokens = Table(
     # An agent's counters, "1,2,3" (NULL: every counter of its site); "*" in site: all sites.
     Column("counters", String(200), nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("last_used_from", String(64), nullable=True),
 )
 
 idempotency = Table(
@@ -161,4 +166,65 @@ install_secrets = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("value", String(128), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False, default=""),
+    Column("role", String(16), nullable=False),  # admin, supervisor, clerk
+    Column("site", String(16), nullable=False),  # "*": every site (admins only)
+    Column("counters", String(200), nullable=True),  # a clerk's counters, "1,2,3"
+    Column("password_hash", String(256), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=True),
+)
+
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("site", String(16), nullable=False),
+    Column("counter", Integer, nullable=True),
+    Column("csrf", String(64), nullable=False),
+    Column("address", String(64), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index(None, "user_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("site", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("address", String(64), nullable=False, default=""),
+    Column("action", String(48), nullable=False),
+    Column("target", String(128), nullable=False, default=""),
+    Column("before", Text, nullable=False, default=""),
+    Column("after", Text, nullable=False, default=""),
+    Index(None, "at"),
+    Index(None, "site", "at"),
+)
+
+centre_config = Table(
+    "centre_config",
+    metadata,
+    # One row per saved version of the centre (sites, fields, counters, ...); the newest
+    # is the configuration every process runs with.
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", Text, nullable=False),  # JSON of the [[sites]] tables
+    Column("saved_at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False, default=""),
 )
