@@ -28,7 +28,7 @@ from .printing import KioskPrinting, listening_url
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, contract_js, errors, pages, security, session_api, testhooks
+from .web import api, contract_js, errors, pages, security, session_api, staff_pages, testhooks
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,7 @@ def create_app(
     )  # fmt: skip
     errors.register(app)
     security.register(app)
+    staff_pages.register(app)
     app.register_blueprint(api.bp)
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)

@@ -411,6 +411,15 @@ MESSAGES: dict[str, Message] = {
         "Trình duyệt đã gửi một yêu cầu mà hệ thống không hiểu. Xin quay lại và thử lại.",
         "The browser sent a request the system does not understand. Go back and try again.",
     ),
+    "page.error.403": Message(
+        "Tài khoản của bạn không có quyền mở trang này", "Your account may not open this page"
+    ),
+    "page.error.403.hint": Message(
+        "Trang này dành cho cán bộ có vai trò khác. Xin đăng nhập bằng tài khoản phù hợp, hoặc "
+        "liên hệ quản trị viên của trung tâm.",
+        "This page is for staff with another role. Sign in with the right account, or ask "
+        "the centre's administrator.",
+    ),
     "page.error.404": Message("Không tìm thấy trang này", "Page not found"),
     "page.error.404.hint": Message(
         "Địa chỉ có thể bị gõ sai hoặc trang không còn nữa. Xin kiểm tra lại địa chỉ, "
