@@ -600,6 +600,85 @@ MESSAGES: dict[str, Message] = {
     "label.kiosk_more": Message("Xem tiếp", "Next page"),
     "label.kiosk_previous": Message("Trang trước", "Previous page"),
     "label.kiosk_page": Message("Trang {page} trên {pages}", "Page {page} of {pages}"),
+    # -- staff accounts administered (web.users_api), the audit log (web.audit_api) and the
+    # supervisors' corrections (web.corrections_api) ------------------------------------
+    "unknown_user": _error(
+        _NOT_FOUND, "Không có tài khoản '{username}'.", "No account '{username}'."
+    ),
+    "username_taken": _error(
+        _CONFLICT,
+        "Tên đăng nhập '{username}' đã có người dùng.",
+        "The username '{username}' is taken.",
+    ),
+    "invalid_username": _error(
+        _INVALID,
+        "Tên đăng nhập cần 1-{most} ký tự, không có khoảng trắng.",
+        "The username needs 1-{most} characters without spaces.",
+    ),
+    "invalid_password": _error(
+        _INVALID,
+        "Mật khẩu cần từ {least} đến {most} ký tự.",
+        "The password needs {least} to {most} characters.",
+    ),
+    "invalid_user_counters": _error(
+        _INVALID,
+        "Chỉ cán bộ một cửa (clerk) mới được giới hạn theo quầy.",
+        "Only clerks are limited to counters.",
+    ),
+    "all_sites_admin_only": _error(
+        _INVALID,
+        "Chỉ quản trị viên mới được làm việc ở mọi điểm phục vụ.",
+        "Only administrators may be for every site.",
+    ),
+    "own_account": _error(
+        _CONFLICT,
+        "Không được tự khóa, tự ngừng hoặc tự bỏ quyền quản trị của chính mình.",
+        "You may not lock, deactivate or demote your own account.",
+    ),
+    "invalid_date": _error(
+        _INVALID,
+        "Tham số '{param}' phải là ngày dạng YYYY-MM-DD.",
+        "Parameter '{param}' must be a date, YYYY-MM-DD.",
+    ),
+    "no_services": _error(
+        _INVALID,
+        "Cần ít nhất một lĩnh vực, không lặp lại.",
+        "At least one field is needed, none repeated.",
+    ),
+    # What each audited action is, in words (the audit page, its export).
+    "audit.ticket.cancel": Message("Hủy số", "Cancel a ticket"),
+    "audit.ticket.return": Message("Gọi lại số vắng (đưa lại vào hàng chờ)", "Return a no-show"),
+    "audit.ticket.call": Message("Gọi số cụ thể", "Call a specific number"),
+    "audit.ticket.transfer": Message("Chuyển lĩnh vực", "Transfer a ticket"),
+    "audit.ticket.call_next": Message("Gọi số tiếp theo", "Call the next number"),
+    "audit.ticket.recall": Message("Gọi lại", "Recall"),
+    "audit.ticket.start": Message("Bắt đầu phục vụ", "Start serving"),
+    "audit.ticket.complete": Message("Hoàn thành", "Complete"),
+    "audit.ticket.no_show": Message("Đánh dấu không có mặt", "Mark no-show"),
+    "audit.counter.open": Message("Mở quầy", "Open a counter"),
+    "audit.counter.pause": Message("Tạm dừng quầy", "Pause a counter"),
+    "audit.counter.close": Message("Đóng quầy", "Close a counter"),
+    "audit.counter.force_close": Message(
+        "Đóng quầy bị bỏ quên (kết thúc số đang giữ)", "Force-close a counter left open"
+    ),
+    "audit.counter.services": Message(
+        "Đổi lĩnh vực của quầy trong hôm nay", "Change a counter's fields for today"
+    ),
+    "audit.token.create": Message("Tạo mã thiết bị", "Create a device token"),
+    "audit.token.revoke": Message("Thu hồi mã thiết bị", "Revoke a device token"),
+    "audit.user.create": Message("Tạo tài khoản", "Create an account"),
+    "audit.user.update": Message("Sửa tài khoản", "Change an account"),
+    "audit.user.password": Message("Đặt lại mật khẩu", "Reset a password"),
+    "audit.user.lock": Message("Khóa tài khoản", "Lock an account"),
+    "audit.user.unlock": Message("Mở khóa tài khoản", "Unlock an account"),
+    "audit.config.change": Message("Thay đổi cấu hình", "Change the configuration"),
+    # Staff roles and account states, as the admin pages show them.
+    "role.admin": Message("Quản trị", "Administrator"),
+    "role.supervisor": Message("Giám sát", "Supervisor"),
+    "role.clerk": Message("Cán bộ một cửa", "Clerk"),
+    "user_state.active": Message("Đang hoạt động", "Active"),
+    "user_state.locked": Message("Đã khóa", "Locked"),
+    "user_state.inactive": Message("Ngừng hoạt động", "Inactive"),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
     "cli.demo_local": Message(
