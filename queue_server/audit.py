@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from .contract.messages import MESSAGES
 from .storage.database import Database
 from .storage.schema import audit_log
 
@@ -33,6 +34,16 @@ CSV_HEADERS = (
     "Thao tác", "Mã thao tác", "Đối tượng", "Trước", "Sau",
 )  # fmt: skip
 """The export's column headers (Vietnamese: it is read in Excel by the centre's staff)."""
+
+
+ACTIONS = tuple(code.removeprefix("audit.") for code in MESSAGES if code.startswith("audit."))
+"""Every action code the log records (each named in words in the message catalogue)."""
+
+
+def action_label(action: str, lang: str = "vi") -> str:
+    """An action code in words ("ticket.cancel" is «Hủy số»); the code when unknown."""
+    entry = MESSAGES.get(f"audit.{action}")
+    return (entry.vi if lang == "vi" else entry.en) if entry is not None else action
 
 
 @dataclass(frozen=True)

@@ -765,7 +765,10 @@ class QueueDesk:
             view = self._view(conn, ticket) if ticket is not None else None
             if audit is not None:
                 target = audit.target or (f"ticket {ticket.number}" if ticket else "")
-                entry = replace(audit.changed(out.before, ticket_state(ticket)), target=target)
+                entry = replace(
+                    audit.changed(out.before, ticket_state(ticket)), target=target,
+                    site=ticket.site if ticket else audit.site,
+                )  # fmt: skip
                 entry.write(conn, now)
         for event in (*out.events, *out.later):
             self.bus.publish(event)

@@ -346,6 +346,10 @@ class Api:
         """Declare a PUT route."""
         return self.route("PUT", rule, **kw)
 
+    def patch(self, rule: str, **kw: Any) -> Callable[[View], View]:
+        """Declare a PATCH route."""
+        return self.route("PATCH", rule, **kw)
+
     def route(
         self,
         method: str,
