@@ -739,8 +739,8 @@ class DayFieldsRequest(Body):
         list[Annotated[str, Field(min_length=1, max_length=16)]], Field(min_length=1, max_length=50)
     ]
     policy: CallingPolicy | None = Field(
-        None, description="How it picks among them today (default: as it was)."
-    )
+        None, strict=False, description="How it picks among them today (default: as it was)."
+    )  # strict=False: the enum from its JSON string
 
 
 class DayFieldsAnswer(Out):

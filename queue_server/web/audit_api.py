@@ -84,7 +84,10 @@ def audit_page(query: m.AuditQuery) -> m.AuditPage:
     return m.AuditPage(entries=[entry_out(r) for r in rows], next_before_id=cursor)
 
 
-@api.get("/audit.csv", response=None, roles=READERS, query=m.AuditQuery, errors=ERRORS)
+@api.get(
+    "/audit.csv", response=None, roles=READERS, query=m.AuditQuery, errors=ERRORS,
+    media="text/csv",
+)  # fmt: skip
 def audit_csv(query: m.AuditQuery) -> Response:
     """The audit log as CSV (Xuất CSV), oldest first, with the same filters
 

@@ -173,14 +173,18 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     answer = (
         {"schema": _ref(route.response, schemas, "serialization")}
         if route.response is not None
-        else {"schema": {"type": "object"}}
+        else {
+            "schema": {"type": "object"}
+            if route.media == "application/json"
+            else {"type": "string"}
+        }
     )
     op["responses"] = {
         str(route.status): {
             "description": (route.response.__doc__ or route.summary).strip().splitlines()[0]
             if route.response is not None
             else route.summary,
-            "content": {"application/json": answer},
+            "content": {route.media: answer},
         },
         **_errors(route),
     }

@@ -67,6 +67,8 @@ class Route:
     """Catalogue codes the route may answer, besides validation and token errors."""
     hook: bool = False
     """A test hook (registered only with MOTCUA_TEST_HOOKS)."""
+    media: str = "application/json"
+    """What a success answers (`text/csv` for an export; errors are always JSON)."""
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -364,6 +366,7 @@ class Api:
         errors: tuple[str, ...] = (),
         summary: str = "",
         hook: bool = False,
+        media: str = "application/json",
     ) -> Callable[[View], View]:
         """Register `view` for METHOD rule and record its declaration."""
 
@@ -372,7 +375,7 @@ class Api:
             head, _, rest = doc.partition("\n\n")
             route = Route(
                 method, self.url_prefix + rule, view.__name__, summary or head.replace("\n", " "),
-                rest.strip(), response, status, roles, path, query, body, errors, hook,
+                rest.strip(), response, status, roles, path, query, body, errors, hook, media,
             )  # fmt: skip
             self.routes.append(route)
             wants = set(inspect.signature(view).parameters)
