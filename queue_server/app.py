@@ -37,6 +37,7 @@ from .web import (
     pages,
     security,
     session_api,
+    staff_pages,
     testhooks,
     users_api,
 )
@@ -148,6 +149,7 @@ def create_app(
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(staff_pages.bp)
     app.register_blueprint(displays_web.bp)
     app.register_blueprint(counters_web.bp)
     app.register_blueprint(contract_js.bp)
