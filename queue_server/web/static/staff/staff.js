@@ -1,7 +1,7 @@
 // The staff's admin pages: texts, the signed-in person, API calls with the session's
 // CSRF token, and nodes built with textContent only (names typed by people are text).
 
-export const TEXTS = JSON.parse(document.getElementById("texts").textContent);
+export const TEXTS = JSON.parse(document.body.dataset.texts);
 export const LANG = document.body.dataset.lang;
 const STATUS = document.getElementById("status");
 let csrf = "";
