@@ -223,3 +223,20 @@ def test_todays_fields_bad_input(app, client, staff, token):
     resp = client.put(f"{API}/counters/3/services", json={"services": ["HT"]}, headers=auth(clerk))
     assert resp.status_code == 403
     assert audit_rows(app) == []
+
+
+def test_a_clerk_acts_on_the_fields_of_today(app, client, staff, token):
+    staff("hoa", "supervisor")
+    kiosk, clerk = token("kiosk"), token("clerk", counter=3)
+    ht = issue(client, kiosk, "HT")
+    refused = client.post(f"{API}/tickets/{ht['id']}/cancel", json={}, headers=auth(clerk))
+    assert refused.status_code == 403  # counter 3 serves DD only
+    sup, h = person(app, "hoa")
+    sup.put(f"{API}/counters/3/services", json={"services": ["DD", "HT"]}, headers=h)
+    called = client.post(f"{API}/counters/3/call", json={"ticket": "1"}, headers=auth(clerk))
+    assert called.status_code == 200 and called.get_json()["ticket"]["number"] == ht["number"]
+    client.post(f"{API}/counters/3/no-show", json={}, headers=auth(clerk))
+    back = client.post(
+        f"{API}/tickets/by-number/{ht['number']}/return", json={}, headers=auth(clerk)
+    )
+    assert back.status_code == 200
