@@ -433,3 +433,40 @@ def test_audit_request_is_one_line_for_others(app, staff, action):
         action, "admin@chi", "admin", "10.1.2.3", "test", "token 7",
     )  # fmt: skip
     assert row.after == {"name": "Kiosk sảnh"} and row.before is None
+
+
+def test_account_changes_from_the_command_line_are_audited(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import centre_text
+
+    centre = tmp_path / "centre.toml"
+    centre.write_text(centre_text(), "utf-8")
+    where = ("--config", str(centre), "--data-dir", str(tmp_path / "data"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "queue_server.cli", *args, *where], input=stdin, text=True,
+            capture_output=True, env=env, timeout=120,
+        )  # fmt: skip
+
+    made = run("user", "create", "--username", "lan", "--role", "clerk", "--counter", "1",
+               "--password-stdin", stdin="mat-khau-bi-mat\n")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert run("user", "lock", "lan").returncode == 0
+    assert (
+        run("user", "passwd", "lan", "--password-stdin", stdin="mat-khau-moi-9\n").returncode == 0
+    )
+    out = run("audit", "export")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(io.StringIO(out.stdout.lstrip("\ufeff"))))
+    assert [(r[7], r[8], r[4], r[5]) for r in rows[1:]] == [
+        ("user.create", "user lan", "cli", "local"),
+        ("user.lock", "user lan", "cli", "local"),
+        ("user.password", "user lan", "cli", "local"),
+    ]
+    assert all(r[3].startswith("cli@") for r in rows[1:])
+    assert "mat-khau" not in out.stdout
