@@ -205,7 +205,14 @@ def csv_text(rows: Iterable[AuditRow], when: Any, label: Any) -> str:
     writer.writerow(CSV_HEADERS)
     for r in rows:
         writer.writerow(
-            [r.id, when(r), r.site, r.actor, r.role, r.address, label(r.action), r.action,
-             r.target, _text(r.before), _text(r.after)]
+            [_cell(c) for c in (r.id, when(r), r.site, r.actor, r.role, r.address,
+             label(r.action), r.action, r.target, _text(r.before), _text(r.after))]
         )  # fmt: skip
     return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    """A cell Excel will not run as a formula (a text starting = + - @ gets a quote)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

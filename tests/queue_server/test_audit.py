@@ -347,6 +347,8 @@ def test_csv_export_has_a_bom_vietnamese_headers_and_survives_awkward_text(app, 
     record(ext.db, ext.desk.clock.now(), actor="admin@chi", role="admin", address="10.0.0.1",
            site="test", action="user.update", target="user lan",
            before={"name": "Lan"}, after={"name": awkward})  # fmt: skip
+    record(ext.db, ext.desk.clock.now(), actor="admin@chi", role="admin", address="10.0.0.1",
+           site="test", action="config.change", target="=HYPERLINK(\"http://x\")")  # fmt: skip
     resp = client.get(f"{API}/audit.csv?from=2026-11-26", headers=auth(admin))
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -357,7 +359,8 @@ def test_csv_export_has_a_bom_vietnamese_headers_and_survives_awkward_text(app, 
     assert rows[0][:5] == ["Mã", "Thời gian", "Điểm phục vụ", "Người thực hiện", "Vai trò"]
     assert rows[1][1] == "2026-11-26 09:00:00" and rows[1][6] == "Sửa tài khoản"
     assert rows[1][8] == "user lan" and json.loads(rows[1][10]) == {"name": awkward}
-    assert len(rows) == 2
+    assert rows[2][8] == '\'=HYPERLINK("http://x")'  # never a formula in Excel
+    assert len(rows) == 3
     assert client.get(f"{API}/audit.csv").status_code == 401
 
 
