@@ -371,8 +371,8 @@ class QueueDesk:
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket | None:
             day = site.local_day(now)
-            counter = self._today(conn, site, configured, day)
-            self._open_for_call(conn, site, counter, now, actor, out)
+            self._open_for_call(conn, site, configured, now, actor, out)  # locks the counter
+            counter = self._today(conn, site, configured, day)  # then reads today's fields
             self._finish_current(conn, site, counter, now, actor, out, unstarted)
             policy = site.priority_policy
             since = self._day_start(site, now)
@@ -406,8 +406,8 @@ class QueueDesk:
         configured = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
+            self._open_for_call(conn, site, configured, now, actor, out)  # locks the counter
             counter = self._today(conn, site, configured, site.local_day(now))
-            self._open_for_call(conn, site, counter, now, actor, out)
             ticket = self._find(conn, site, ticket_ref, now, counter.services, CALLABLE)
             out.before = ticket_state(ticket)
             if ticket.service not in counter.services:
