@@ -676,6 +676,8 @@ MESSAGES: dict[str, Message] = {
     "role.admin": Message("Quản trị", "Administrator"),
     "role.supervisor": Message("Giám sát", "Supervisor"),
     "role.clerk": Message("Cán bộ một cửa", "Clerk"),
+    "role.cli": Message("Dòng lệnh trên máy chủ", "Command line on the server"),
+    "role.agent": Message("Máy tính quầy (thiết bị)", "Counter PC (device)"),
     "user_state.active": Message("Đang hoạt động", "Active"),
     "user_state.locked": Message("Đã khóa", "Locked"),
     "user_state.inactive": Message("Ngừng hoạt động", "Inactive"),

@@ -1,5 +1,5 @@
 // /admin/audit: the audit log with filters, older pages and the CSV export.
-import { api, el, failed, localTime, say, signedIn, t } from "./staff.js";
+import { TEXTS, api, el, failed, localTime, say, signedIn, t } from "./staff.js";
 
 const form = document.getElementById("filters");
 const rows = document.getElementById("rows");
@@ -71,7 +71,7 @@ function change(before, after) {
 function row(e) {
   return el("tr", { "data-id": e.id },
     el("td", { class: "when" }, localTime(e.at)),
-    el("td", {}, e.actor, el("div", { class: "muted" }, t(`role.${e.role}`))),
+    el("td", {}, e.actor, el("div", { class: "muted" }, TEXTS[`role.${e.role}`] ?? e.role)),
     el("td", { class: "addr" }, e.address || "—"),
     el("td", { title: e.action }, t(`audit.${e.action}`)),
     el("td", { class: "target" }, e.target),
