@@ -28,6 +28,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import insert, select, update
 
+from .audit import AuditEntry
 from .auth import ALL_SITES, Principal
 from .domain.clock import Clock
 from .domain.errors import DomainError
@@ -116,8 +117,10 @@ def create_user(
     site: str,
     name: str = "",
     counters: Iterable[int] | None = None,
+    audit: AuditEntry | None = None,
 ) -> User:
-    """Create an account; ValueError naming what is wrong (role, name taken, password)."""
+    """Create an account; ValueError naming what is wrong (role, name taken, password).
+    With `audit`, its audit row is written in the same transaction."""
     username = username.strip()
     if role not in STAFF_ROLES:
         raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
@@ -139,6 +142,9 @@ def create_user(
                 failed_logins=0, created_at=clock.now(), password_changed_at=clock.now(),
             )
         )  # fmt: skip
+        if audit is not None:
+            row = conn.execute(select(users).where(users.c.username == username)).one()
+            audit.changed(None, audit_view(_user(row))).write(conn, clock.now())
     found = find_user(db, username)
     assert found is not None
     return found
@@ -160,8 +166,11 @@ def list_users(db: Database, site: str | None = None) -> list[User]:
         return [_user(r) for r in conn.execute(query)]
 
 
-def set_password(db: Database, clock: Clock, username: str, password: str) -> bool:
-    """Change a password and end the account's sessions; False for an unknown username."""
+def set_password(
+    db: Database, clock: Clock, username: str, password: str, audit: AuditEntry | None = None
+) -> bool:
+    """Change a password and end the account's sessions; False for an unknown username.
+    The audit row (with `audit`) says that it changed, never what it is."""
     check_password_rules(password)
     with db.write() as conn:
         row = conn.execute(select(users.c.id).where(users.c.username == username)).first()
@@ -173,15 +182,19 @@ def set_password(db: Database, clock: Clock, username: str, password: str) -> bo
             .values(password_hash=hash_password(password), password_changed_at=clock.now())
         )
         _end_sessions(conn, row.id, clock.now())
+        if audit is not None:
+            audit.changed(None, {"password": "reset"}).write(conn, clock.now())
     return True
 
 
-def set_locked(db: Database, clock: Clock, username: str, locked: bool) -> bool:
+def set_locked(
+    db: Database, clock: Clock, username: str, locked: bool, audit: AuditEntry | None = None
+) -> bool:
     """Lock an account (its sessions end at once) or unlock it (its count of wrong
     passwords starts again); False for an unknown username."""
     now = clock.now()
     with db.write() as conn:
-        row = conn.execute(select(users.c.id).where(users.c.username == username)).first()
+        row = conn.execute(select(users).where(users.c.username == username)).first()
         if row is None:
             return False
         conn.execute(
@@ -191,6 +204,9 @@ def set_locked(db: Database, clock: Clock, username: str, locked: bool) -> bool:
         )
         if locked:
             _end_sessions(conn, row.id, now)
+        if audit is not None:
+            before = {"locked": row.locked_at is not None, "failed_logins": row.failed_logins}
+            audit.changed(before, {"locked": locked, "failed_logins": 0}).write(conn, now)
     return True
 
 
@@ -320,3 +336,66 @@ def sign_out(db: Database, clock: Clock, session_id: int) -> None:
             .where(user_sessions.c.id == session_id, user_sessions.c.ended_at.is_(None))
             .values(ended_at=clock.now())
         )
+
+
+def audit_view(user: User) -> dict[str, object]:
+    """An account as its audit rows record it (never its password or hash)."""
+    return {
+        "username": user.username, "name": user.name, "role": user.role, "site": user.site,
+        "counters": sorted(user.counters) if user.counters is not None else None,
+        "active": user.active, "locked": user.locked,
+    }  # fmt: skip
+
+
+KEEP: Any = object()
+"""update_user's default: leave that attribute as it is."""
+
+
+def update_user(
+    db: Database,
+    clock: Clock,
+    username: str,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    counters: Any = KEEP,
+    active: bool | None = None,
+    audit: AuditEntry | None = None,
+) -> User | None:
+    """Change an account's name, role, counters (None: every counter) or active flag; None
+    for an unknown username. A role other than clerk drops the counters; deactivating ends
+    the account's sessions. ValueError naming what is wrong. Audited with `audit` (only the
+    attributes that changed)."""
+    now = clock.now()
+    with db.write() as conn:
+        row = conn.execute(
+            select(users).where(users.c.username == username.strip()).with_for_update()
+        ).first()
+        if row is None:
+            return None
+        was = _user(row)
+        new_role = role if role is not None else was.role
+        if new_role not in STAFF_ROLES:
+            raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
+        if was.site == ALL_SITES and new_role != "admin":
+            raise ValueError("only admins may be for every site")
+        listed = was.counters if counters is KEEP else counters
+        if new_role != "clerk":
+            listed = None
+        values = {
+            "name": (name.strip()[:NAME_MAX] if name is not None else was.name),
+            "role": new_role,
+            "counters": ",".join(str(c) for c in sorted(set(listed))) if listed else None,
+            "active": was.active if active is None else active,
+        }
+        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        if not values["active"] and was.active:
+            _end_sessions(conn, row.id, now)
+        after = _user(conn.execute(select(users).where(users.c.id == row.id)).one())
+        if audit is not None:
+            old, new = audit_view(was), audit_view(after)
+            changed = [k for k in old if old[k] != new[k]]
+            audit.changed({k: old[k] for k in changed}, {k: new[k] for k in changed}).write(
+                conn, now
+            )
+    return after

@@ -28,13 +28,26 @@ from .printing import KioskPrinting, listening_url
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, contract_js, errors, pages, security, session_api, staff_pages, testhooks
+from .web import (
+    admin_pages,
+    api,
+    audit_api,
+    contract_js,
+    corrections_api,
+    errors,
+    pages,
+    security,
+    session_api,
+    staff_pages,
+    testhooks,
+    users_api,
+)
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
 LOGIN_PER_MINUTE = 30
 """Sign-in attempts one address may make in a minute (accounts lock after 20 wrong ones)."""
-_ = session_api  # its routes are declared on api.bp when imported
+_ = (session_api, users_api, audit_api, corrections_api)  # declared on api.bp when imported
 
 
 class _Default(Enum):
@@ -138,6 +151,7 @@ def create_app(
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(displays_web.bp)
     app.register_blueprint(counters_web.bp)
     app.register_blueprint(contract_js.bp)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, cli_users
+from . import __version__, cli_audit, cli_users
 
 if TYPE_CHECKING:
     from .demo_devices import DemoDevices
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(revoke)
 
     cli_users.add_parser(sub, _common)
+    cli_audit.add_parser(sub, _common)
 
     voice = sub.add_parser("voice", help="voice announcements")
     vsub = voice.add_subparsers(dest="voice_command", required=True)
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return TOKEN_COMMANDS[args.token_command](args)
         if args.command == "user":
             return cli_users.run(args, _load, _database)
+        if args.command == "audit":
+            return cli_audit.run(args, _load, _database)
         if args.command == "voice":
             return _voice_build(args)
         if args.command == "agent":

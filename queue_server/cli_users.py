@@ -53,9 +53,23 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+def _audit(action: str, username: str, site: str) -> Any:
+    """The audit row of a change made here: by the machine's user, from the command line."""
+    from .audit import AuditEntry
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        who = "?"
+    return AuditEntry(
+        actor=f"cli@{who}", role="cli", address="local", site=site, action=action,
+        target=f"user {username}",
+    )  # fmt: skip
+
+
 def run(args: argparse.Namespace, load: Callable[..., Any], database: Callable[[Any], Any]) -> int:
-    """Run `motcua user ...`."""
-    from .accounts import create_user, list_users, set_locked, set_password
+    """Run `motcua user ...`; every change is audited (actor `cli@<login>`)."""
+    from .accounts import create_user, find_user, list_users, set_locked, set_password
     from .auth import ALL_SITES
     from .domain.clock import SystemClock
 
@@ -76,10 +90,12 @@ def run(args: argparse.Namespace, load: Callable[..., Any], database: Callable[[
                 return _fail(f"site {site.code} has no counter {', '.join(map(str, unknown))}")
             password = _password(args)
             db = database(config)
+            where = ALL_SITES if args.all_sites else site.code
             user = create_user(
                 db, clock, username=args.username, password=password, role=args.role,
-                site=ALL_SITES if args.all_sites else site.code, name=args.name,
+                site=where, name=args.name,
                 counters=args.counter if args.role == "clerk" else None,
+                audit=_audit("user.create", args.username.strip(), where),
             )  # fmt: skip
             db.dispose()
             print(f"user {user.username} created: role={user.role} site={_site(user.site)}")
@@ -98,10 +114,15 @@ def run(args: argparse.Namespace, load: Callable[..., Any], database: Callable[[
                 print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             return 0
         db = database(config)
+        found = find_user(db, args.username)
+        entry = _audit(
+            {"passwd": "user.password", "lock": "user.lock", "unlock": "user.unlock"}[command],
+            args.username, found.site if found else config.default_site.code,
+        )  # fmt: skip
         if command == "passwd":
-            done = set_password(db, clock, args.username, _password(args))
+            done = set_password(db, clock, args.username, _password(args), audit=entry)
         else:
-            done = set_locked(db, clock, args.username, command == "lock")
+            done = set_locked(db, clock, args.username, command == "lock", audit=entry)
         db.dispose()
         if not done:
             return _fail(f"no user {args.username!r} (see motcua user list)")

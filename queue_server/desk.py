@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from . import events as ev
+from .audit import AuditEntry
 from .config import Config
 from .domain import issuing, lifecycle, routing, ticket_ref
 from .domain.clock import Clock
@@ -27,6 +28,7 @@ from .domain.errors import Conflict, Invalid, NotFound
 from .domain.estimate import estimate_minutes
 from .domain.lifecycle import Action
 from .domain.model import (
+    CallingPolicy,
     Counter,
     CounterChange,
     CounterState,
@@ -101,6 +103,18 @@ class _Outcome:
     events: list[DeskEvent] = field(default_factory=list)
     later: list[DeskEvent] = field(default_factory=list)
     """Published after `events`: a call reaches the screens before the completion it implies."""
+    before: object = None
+    """What an audited action found (its audit row's `before`)."""
+
+
+def ticket_state(ticket: Ticket | None) -> dict[str, object] | None:
+    """A ticket as the audit log records it before and after a change."""
+    if ticket is None:
+        return None
+    return {
+        "number": ticket.number, "service": ticket.service, "status": ticket.status.value,
+        "counter": ticket.counter,
+    }  # fmt: skip
 
 
 class QueueDesk:
@@ -171,9 +185,9 @@ class QueueDesk:
     def waiting_for(self, site_code: str | None, number: int) -> list[TicketView]:
         """Tickets waiting today for a counter's services, in the order it would call them."""
         site = self.site(site_code)
-        counter = self.counter(site, number)
         day = site.local_day(self.clock.now())
         with self.db.read() as conn:
+            counter = self._today(conn, site, self.counter(site, number), day)
             waiting = repo.waiting_tickets(conn, site.code, day, counter.services)
         waiting.sort(key=lambda t: (not t.priority, *routing.fifo_key(counter, t)))
         return [TicketView(t, i) for i, t in enumerate(waiting)]
@@ -247,10 +261,14 @@ class QueueDesk:
             active = repo.active_tickets(conn, site.code)
             waiting = repo.waiting_counts(conn, site.code, day)
             calls = repo.recent_calls(conn, site.code, self._day_start(site, now), recent)
+            changed = repo.day_fields(conn, site.code, day)
         views = [
-            self._counter_view(c, states.get(c.number, NOT_OPENED), active.get(c.number))
+            self._counter_view(
+                self._with_fields(site, c, changed.get(c.number)),
+                states.get(c.number, NOT_OPENED), active.get(c.number),
+            )
             for c in site.counters
-        ]
+        ]  # fmt: skip
         counts = {s.code: waiting.get(s.code, 0) for s in site.services}
         return Snapshot(site, views, counts, calls, now)
 
@@ -340,6 +358,7 @@ class QueueDesk:
         site_code: str | None = None,
         actor: str = "",
         unstarted: Unstarted | None = None,
+        audit: AuditEntry | None = None,
     ) -> TicketView | None:
         """Finish the counter's current ticket and call the next one its services wait for.
 
@@ -348,12 +367,13 @@ class QueueDesk:
         `call_next_unstarted` (see `_finish_current`).
         """
         site = self.site(site_code)
-        counter = self.counter(site, number)
+        configured = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket | None:
-            self._open_for_call(conn, site, counter, now, actor, out)
-            self._finish_current(conn, site, counter, now, actor, out, unstarted)
             day = site.local_day(now)
+            self._open_for_call(conn, site, configured, now, actor, out)  # locks the counter
+            counter = self._today(conn, site, configured, day)  # then reads today's fields
+            self._finish_current(conn, site, counter, now, actor, out, unstarted)
             policy = site.priority_policy
             since = self._day_start(site, now)
             for _ in range(MAX_CAS_RETRIES):
@@ -372,21 +392,24 @@ class QueueDesk:
                     return called
             raise Conflict("busy")
 
-        return self._run(work)
+        return self._run(work, audit)
 
     def call_ticket(
-        self, number: int, ticket_ref: str, *, site_code: str | None = None, actor: str = ""
-    ) -> TicketView:
+        self, number: int, ticket_ref: str, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> TicketView:  # fmt: skip
         """Call a specific ticket of today (by id or as typed: "A004", "a4", "4") to a counter.
 
         A no-show comes back: it is logged as returned to the queue, then called.
         """
         site = self.site(site_code)
-        counter = self.counter(site, number)
+        configured = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
-            self._open_for_call(conn, site, counter, now, actor, out)
+            self._open_for_call(conn, site, configured, now, actor, out)  # locks the counter
+            counter = self._today(conn, site, configured, site.local_day(now))
             ticket = self._find(conn, site, ticket_ref, now, counter.services, CALLABLE)
+            out.before = ticket_state(ticket)
             if ticket.service not in counter.services:
                 raise Conflict("wrong_counter", number=ticket.number, counter=counter.number)
             if ticket.status in lifecycle.ACTIVE and ticket.counter not in (None, counter.number):
@@ -409,36 +432,49 @@ class QueueDesk:
             out.events.append(self._called_event(site, counter, called, recall=False))
             return called
 
-        return self._require(self._run(work))
+        return self._require(self._run(work, audit))
 
-    def recall(self, number: int, *, site_code: str | None = None, actor: str = "") -> TicketView:
+    def recall(
+        self, number: int, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> TicketView:  # fmt: skip
         """Announce the counter's current ticket again."""
-        return self._act_on_current(number, Action.RECALL, site_code, actor)
+        return self._act_on_current(number, Action.RECALL, site_code, actor, audit=audit)
 
-    def start(self, number: int, *, site_code: str | None = None, actor: str = "") -> TicketView:
+    def start(
+        self, number: int, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> TicketView:  # fmt: skip
         """The called citizen has arrived: start serving."""
-        return self._act_on_current(number, Action.START, site_code, actor)
+        return self._act_on_current(number, Action.START, site_code, actor, audit=audit)
 
-    def complete(self, number: int, *, site_code: str | None = None, actor: str = "") -> TicketView:
+    def complete(
+        self, number: int, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> TicketView:  # fmt: skip
         """The counter's current ticket has been served."""
-        return self._act_on_current(number, Action.COMPLETE, site_code, actor)
+        return self._act_on_current(number, Action.COMPLETE, site_code, actor, audit=audit)
 
     def no_show(
-        self, number: int, *, site_code: str | None = None, actor: str = "", requeue: bool = False
-    ) -> TicketView:
+        self, number: int, *, site_code: str | None = None, actor: str = "", requeue: bool = False,
+        audit: AuditEntry | None = None,
+    ) -> TicketView:  # fmt: skip
         """The called citizen did not come ("Không có mặt"); optionally back into the queue."""
-        view = self._act_on_current(number, Action.NO_SHOW, site_code, actor)
+        view = self._act_on_current(number, Action.NO_SHOW, site_code, actor, audit=audit)
         if requeue:
             return self.return_ticket(view.ticket.id, actor=actor)
         return view
 
     def transfer(
-        self, number: int, service_code: str, *, site_code: str | None = None, actor: str = ""
-    ) -> TicketView:
+        self, number: int, service_code: str, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> TicketView:  # fmt: skip
         """Move the counter's current ticket to another service's queue."""
         site = self.site(site_code)
         target = self.service(site, service_code)
-        return self._act_on_current(number, Action.TRANSFER, site_code, actor, service=target.code)
+        return self._act_on_current(
+            number, Action.TRANSFER, site_code, actor, service=target.code, audit=audit
+        )
 
     def by_number(
         self, ref: str, *, site_code: str | None = None, fields: Sequence[str] | None = None,
@@ -453,13 +489,17 @@ class QueueDesk:
                 conn, site, ref, self.clock.now(), wanted, lifecycle.TRANSITIONS[action].sources
             )
 
-    def return_ticket(self, ticket_id: str, *, actor: str = "") -> TicketView:
+    def return_ticket(
+        self, ticket_id: str, *, actor: str = "", audit: AuditEntry | None = None
+    ) -> TicketView:
         """Put a no-show ticket back in its queue (the citizen came back)."""
-        return self._act_on_ticket(ticket_id, Action.RETURN, actor)
+        return self._act_on_ticket(ticket_id, Action.RETURN, actor, audit)
 
-    def cancel(self, ticket_id: str, *, actor: str = "") -> TicketView:
+    def cancel(
+        self, ticket_id: str, *, actor: str = "", audit: AuditEntry | None = None
+    ) -> TicketView:
         """Cancel an abandoned or mistaken ticket."""
-        return self._act_on_ticket(ticket_id, Action.CANCEL, actor)
+        return self._act_on_ticket(ticket_id, Action.CANCEL, actor, audit)
 
     def rate(
         self, number: int, score: int, scale: int, *, site_code: str | None = None,
@@ -534,8 +574,9 @@ class QueueDesk:
         return None
 
     def set_counter_state(
-        self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = ""
-    ) -> CounterView:
+        self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> CounterView:  # fmt: skip
         """Open, pause or close a counter, logged. A ticket being served stays with a paused
         counter; closing for the day is refused while the counter still holds one."""
         site = self.site(site_code)
@@ -549,10 +590,133 @@ class QueueDesk:
                 # Closing would leave the citizen with nobody, or invent a handling time.
                 raise Conflict("counter_has_ticket", counter=counter.number, number=held.number)
             result = self._change_state(conn, site, counter, today, state, now, actor, "", out)
+            if audit is not None:
+                audit.changed({"state": today.state.value}, {"state": result.state.value}).write(
+                    conn, now
+                )
             view = self._counter_view(counter, result, held)
         for event in out.events:
             self.bus.publish(event)
         return view
+
+    def force_close(
+        self, number: int, *, site_code: str | None = None, actor: str = "",
+        audit: AuditEntry | None = None,
+    ) -> tuple[CounterView, TicketView | None]:  # fmt: skip
+        """Close a counter left open (a supervisor's correction), never losing its ticket.
+
+        The ticket it holds ends first: one called but never started goes back to its
+        field's queue (logged as a no-show, then returned, keeping its place as the site's
+        `return_keeps_place` says), so any counter of the field calls it again; one being
+        served is completed (the clerk served it and left). Then the counter is closed and
+        open with no clerk. The counter's view and the ticket as it ends up.
+        """
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        out = _Outcome()
+        with self.db.write() as conn:
+            now = self.clock.now()
+            today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+            held = repo.active_ticket(conn, site.code, counter.number)
+            clerk = repo.counter_clerk(conn, site.code, counter.number)
+            ended = self._end_held(conn, site, counter, held, now, actor, out)
+            result = self._change_state(
+                conn, site, counter, today, CounterState.CLOSED, now, actor, "force", out
+            )
+            repo.clear_clerk(conn, site.code, counter.number)
+            if audit is not None:
+                audit.changed(
+                    {"state": today.state.value, "clerk": clerk, "ticket": ticket_state(held)},
+                    {"state": result.state.value, "clerk": None, "ticket": ticket_state(ended)},
+                ).write(conn, now)
+            view = self._counter_view(counter, result, None)
+            ticket = self._view(conn, ended) if ended is not None else None
+        for event in (*out.events, *out.later):
+            self.bus.publish(event)
+        return view, ticket
+
+    def _end_held(
+        self, conn: Connection, site: Site, counter: Counter, held: Ticket | None,
+        now: datetime, actor: str, out: _Outcome,
+    ) -> Ticket | None:  # fmt: skip
+        """End the ticket a counter being force-closed holds (see force_close)."""
+        if held is None:
+            return None
+        if held.status is TicketStatus.SERVING:
+            done = self._move(conn, site, held, Action.COMPLETE, now, counter=counter.number,
+                              actor=actor)  # fmt: skip
+            if done is None:
+                raise self._taken(held)
+            out.events.append(self._event_for(Action.COMPLETE, site, None, done, held))
+            return done
+        absent = self._move(
+            conn, site, held, Action.NO_SHOW, now, counter=counter.number, actor=actor
+        )
+        back = self._move(conn, site, absent, Action.RETURN, now, actor=actor) if absent else None
+        if absent is None or back is None:
+            raise self._taken(held)
+        out.events.append(self._event_for(Action.NO_SHOW, site, counter, absent, held))
+        out.events.append(self._event_for(Action.RETURN, site, None, back, absent))
+        return back
+
+    def counter_today(self, site_code: str | None, number: int) -> Counter:
+        """A counter as it works today: its fields and policy as changed for today, if so."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        with self.db.read() as conn:
+            return self._today(conn, site, counter, site.local_day(self.clock.now()))
+
+    def set_day_fields(
+        self, number: int, services: Sequence[str], policy: CallingPolicy | None = None, *,
+        site_code: str | None = None, actor: str = "", audit: AuditEntry | None = None,
+    ) -> Counter:  # fmt: skip
+        """Move a counter's fields (in calling order) and, optionally, its policy for the
+        rest of today; calls at it use them until the site's midnight. The counter as now."""
+        site = self.site(site_code)
+        configured = self.counter(site, number)
+        codes = tuple(s.strip() for s in services)
+        if not codes or len(set(codes)) != len(codes):
+            raise Invalid("no_services")
+        for code in codes:
+            self.service(site, code)  # 404 unknown_service
+        out = _Outcome()
+        with self.db.write() as conn:
+            now = self.clock.now()
+            day = site.local_day(now)
+            today = repo.lock_counter(
+                conn, site.code, configured.number, self._day_start(site, now)
+            )
+            was = self._today(conn, site, configured, day)
+            chosen = policy or was.policy
+            repo.set_day_fields(conn, site.code, configured.number, day, codes, chosen.value, now,
+                                actor)  # fmt: skip
+            counter = replace(configured, services=codes, policy=chosen)
+            if audit is not None:
+                audit.changed(
+                    {"services": list(was.services), "policy": was.policy.value},
+                    {"services": list(codes), "policy": chosen.value},
+                ).write(conn, now)
+            out.events.append(self._state_event(site, counter, today))
+        for event in out.events:
+            self.bus.publish(event)
+        return counter
+
+    def _today(self, conn: Connection, site: Site, counter: Counter, day: date) -> Counter:
+        """`counter` with its fields for `day` when a supervisor changed them."""
+        return self._with_fields(
+            site, counter, repo.day_fields(conn, site.code, day).get(counter.number)
+        )
+
+    @staticmethod
+    def _with_fields(
+        site: Site, counter: Counter, changed: tuple[tuple[str, ...], str] | None
+    ) -> Counter:
+        if changed is None:
+            return counter
+        services, policy = changed
+        # a field removed from the centre since is dropped; none left: the configured ones
+        kept = tuple(s for s in services if s in site.services_by_code) or counter.services
+        return replace(counter, services=kept, policy=CallingPolicy(policy))
 
     def counter_log(self, site_code: str | None, number: int) -> list[CounterLogEntry]:
         """Today's log of a counter: when it was opened, paused, resumed and closed."""
@@ -589,12 +753,23 @@ class QueueDesk:
     # -- internals ---------------------------------------------------------------
 
     def _run(
-        self, work: Callable[[Connection, datetime, _Outcome], Ticket | None]
+        self,
+        work: Callable[[Connection, datetime, _Outcome], Ticket | None],
+        audit: AuditEntry | None = None,
     ) -> TicketView | None:
+        """Run `work` in one transaction with its audit row, then publish its events."""
         out = _Outcome()
         with self.db.write() as conn:
-            ticket = work(conn, self.clock.now(), out)
+            now = self.clock.now()
+            ticket = work(conn, now, out)
             view = self._view(conn, ticket) if ticket is not None else None
+            if audit is not None:
+                target = audit.target or (f"ticket {ticket.number}" if ticket else "")
+                entry = replace(
+                    audit.changed(out.before, ticket_state(ticket)), target=target,
+                    site=ticket.site if ticket else audit.site,
+                )  # fmt: skip
+                entry.write(conn, now)
         for event in (*out.events, *out.later):
             self.bus.publish(event)
         return view
@@ -611,6 +786,7 @@ class QueueDesk:
         site_code: str | None,
         actor: str,
         service: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> TicketView:
         site = self.site(site_code)
         counter = self.counter(site, number)
@@ -620,6 +796,7 @@ class QueueDesk:
             current = repo.active_ticket(conn, site.code, counter.number)
             if current is None:
                 raise Conflict("no_current_ticket", counter=counter.number)
+            out.before = ticket_state(current)
             if service is not None and service == current.service:
                 raise Conflict("same_service", number=current.number)
             moved = self._move(
@@ -637,13 +814,16 @@ class QueueDesk:
             out.events.append(self._event_for(action, site, counter, moved, current))
             return moved
 
-        return self._require(self._run(work))
+        return self._require(self._run(work, audit))
 
-    def _act_on_ticket(self, ticket_id: str, action: Action, actor: str) -> TicketView:
+    def _act_on_ticket(
+        self, ticket_id: str, action: Action, actor: str, audit: AuditEntry | None = None
+    ) -> TicketView:
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
             ticket = repo.get_ticket(conn, ticket_id)
             if ticket is None:
                 raise NotFound("unknown_ticket")
+            out.before = ticket_state(ticket)
             site = self.site(ticket.site)
             moved = self._move(conn, site, ticket, action, now, actor=actor)
             if moved is None:
@@ -651,7 +831,7 @@ class QueueDesk:
             out.events.append(self._event_for(action, site, None, moved, ticket))
             return moved
 
-        return self._require(self._run(work))
+        return self._require(self._run(work, audit))
 
     def _move(
         self,

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .enums import CounterState, EventKind, TicketStatus
+from .enums import CallingPolicy, CounterState, EventKind, TicketStatus
 
 PRINTER_FAULTS = ("offline", "paper_out", "cover_open", "timeout", "error")
 """Fault codes of a kiosk printer (hardware.printer.FAULT_CODES; a test keeps them equal)."""
@@ -600,3 +600,153 @@ class Me(Out):
     user: StaffUser
     counter: int | None
     csrf_token: str
+
+
+# -- staff accounts administered (web.users_api) ------------------------------------------
+
+Role = Literal["admin", "supervisor", "clerk"]
+UserState = Literal["active", "locked", "inactive"]
+Username = Annotated[str, Field(min_length=1, max_length=64)]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+FullName = Annotated[str, Field(max_length=128)]
+CounterNumbers = Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=100)]
+
+
+class UserPath(Path):
+    """/users/<username>/..."""
+
+    username: str = Field(description="The account's sign-in name.")
+
+
+class AccountOut(StaffUser):
+    """An account as the admin pages list it: its state too, never its password."""
+
+    state: UserState = Field(
+        description="active (Đang hoạt động), locked after wrong passwords or by an admin "
+        "(Đã khóa), inactive (Ngừng hoạt động)."
+    )
+    failed_logins: int = Field(description="Wrong passwords in a row since the last success.")
+
+
+class Accounts(Out):
+    """Accounts of the caller's site(s), oldest first."""
+
+    users: list[AccountOut]
+
+
+class AccountAnswer(Out):
+    """One account after a change."""
+
+    user: AccountOut
+
+
+class UserCreateRequest(Body):
+    """A new account (POST /api/v1/users)."""
+
+    username: Username
+    name: FullName = ""
+    role: Role
+    site: Annotated[str, Field(min_length=1, max_length=16)] | None = Field(
+        None, description='Site code (default: the caller\'s); "*": every site (admins only).'
+    )
+    counters: CounterNumbers | None = Field(
+        None, description="A clerk's counters; left out: every counter of the site."
+    )
+    password: Password = Field(description="The first password (at least 8 characters).")
+
+
+class UserUpdateRequest(Body):
+    """What to change in an account (PATCH /api/v1/users/<username>); left out: kept."""
+
+    name: FullName | None = None
+    role: Role | None = None
+    counters: CounterNumbers | None = Field(
+        None, description="A clerk's counters; [] for every counter of the site."
+    )
+    active: bool | None = Field(None, description="false: the account may not sign in.")
+
+
+class PasswordRequest(Body):
+    """A new password, set by an administrator (the account's sessions end)."""
+
+    password: Password
+
+
+# -- the audit log (web.audit_api) ---------------------------------------------------------
+
+
+class AuditQuery(Query):
+    """Filters and paging of GET /api/v1/audit."""
+
+    from_: str | None = Field(
+        None, alias="from", max_length=10, description="First day, YYYY-MM-DD (site's time)."
+    )
+    to: str | None = Field(
+        None, max_length=10, description="Last day included, YYYY-MM-DD (site's time)."
+    )
+    actor: str | None = Field(None, max_length=64, description="Exactly, e.g. `admin@lan`.")
+    action: str | None = Field(None, max_length=48, description="An action code.")
+    site: str | None = Field(
+        None, max_length=64, description="One site (an all-sites admin: any; default: all)."
+    )
+    q: str | None = Field(None, max_length=128, description="Part of the target (`A004`).")
+    limit: int = Field(100, ge=1, le=500, description="Rows per page, at most 500.")
+    before_id: int | None = Field(
+        None, ge=1, description="The cursor: rows older than this id (next_before_id)."
+    )
+
+
+class AuditEntryOut(Out):
+    """One audit row: who did what to what, when and from where, before and after."""
+
+    id: int
+    at: str = Field(description="ISO 8601 in the site's time zone.")
+    site: str
+    actor: str = Field(description="`role@username` for a person, `role#id:name` for a token.")
+    role: str
+    address: str = Field(description="The caller's network address.")
+    action: str = Field(description="Action code, e.g. ticket.cancel, user.lock.")
+    action_label: str = Field(description="The action in Vietnamese words.")
+    target: str = Field(description="e.g. `ticket A004`, `counter 3`, `user lan`.")
+    before: Any = Field(description="What it was (JSON), null when nothing.")
+    after: Any = Field(description="What it became (JSON), null when nothing.")
+
+
+class AuditPage(Out):
+    """A page of the audit log, newest first."""
+
+    entries: list[AuditEntryOut]
+    next_before_id: int | None = Field(description="Pass as before_id for the next page.")
+
+
+# -- the queue's corrections for supervisors (web.corrections_api) -------------------------
+
+
+class ForceCloseAnswer(Out):
+    """The counter, closed and open with nobody, and the ticket it held as it ended."""
+
+    counter: CounterNow
+    ticket: Ticket | None = Field(
+        description="The ticket it held: returned to its field's queue when called, "
+        "completed when being served; null when it held none."
+    )
+
+
+class DayFieldsRequest(Body):
+    """A counter's fields for the rest of today, in calling order."""
+
+    services: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=16)]], Field(min_length=1, max_length=50)
+    ]
+    policy: CallingPolicy | None = Field(
+        None, strict=False, description="How it picks among them today (default: as it was)."
+    )  # strict=False: the enum from its JSON string
+
+
+class DayFieldsAnswer(Out):
+    """The counter's fields and policy for today."""
+
+    number: int
+    services: list[str]
+    policy: CallingPolicy
+    day: str = Field(description="The local day they hold for (YYYY-MM-DD).")

@@ -15,7 +15,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..domain.counters import CounterDay, CounterLogEntry, state_today
 from ..domain.lifecycle import ACTIVE
 from ..domain.model import CounterChange, CounterState, Ticket, TicketEvent, TicketStatus
-from .schema import counter_events, counters, day_counters, install_secrets, ticket_events, tickets
+from .schema import (
+    counter_day_fields,
+    counter_events,
+    counters,
+    day_counters,
+    install_secrets,
+    ticket_events,
+    tickets,
+)
 
 
 def _ticket(row: Any) -> Ticket:
@@ -494,3 +502,48 @@ def counter_log(conn: Connection, site: str, number: int, since: datetime) -> li
         .order_by(counter_events.c.id)
     ).all()
     return [CounterLogEntry(r.counter, CounterChange(r.kind), r.at, r.actor, r.cause) for r in rows]
+
+
+def day_fields(conn: Connection, site: str, day: date) -> dict[int, tuple[tuple[str, ...], str]]:
+    """The counters whose fields were changed for `day`: {number: (services, policy)}."""
+    rows = conn.execute(
+        select(counter_day_fields.c.counter, counter_day_fields.c.services,
+               counter_day_fields.c.policy)
+        .where(counter_day_fields.c.site == site, counter_day_fields.c.day == day)
+    )  # fmt: skip
+    return {int(n): (tuple(s for s in services.split(",") if s), p) for n, services, p in rows}
+
+
+def set_day_fields(
+    conn: Connection, site: str, counter: int, day: date, services: Sequence[str], policy: str,
+    at: datetime, actor: str,
+) -> None:  # fmt: skip
+    """A counter's fields and policy for `day`, replacing any set earlier that day."""
+    conn.execute(
+        counter_day_fields.delete().where(
+            counter_day_fields.c.site == site, counter_day_fields.c.counter == counter,
+            counter_day_fields.c.day == day,
+        )
+    )  # fmt: skip
+    conn.execute(
+        insert(counter_day_fields).values(
+            site=site, counter=counter, day=day, services=",".join(services), policy=policy,
+            set_at=at, actor=actor[:64],
+        )
+    )  # fmt: skip
+
+
+def counter_clerk(conn: Connection, site: str, number: int) -> str | None:
+    """The username a counter is open with, if any."""
+    return conn.execute(
+        select(counters.c.clerk).where(counters.c.site == site, counters.c.number == number)
+    ).scalar()
+
+
+def clear_clerk(conn: Connection, site: str, number: int) -> None:
+    """The counter is open with nobody any more."""
+    conn.execute(
+        update(counters)
+        .where(counters.c.site == site, counters.c.number == number)
+        .values(clerk=None, clerk_name=None)
+    )

@@ -228,3 +228,17 @@ centre_config = Table(
     Column("saved_at", UTCDateTime, nullable=False),
     Column("actor", String(64), nullable=False, default=""),
 )
+
+counter_day_fields = Table(
+    "counter_day_fields",
+    metadata,
+    # A supervisor's change of a counter's fields (and calling policy) for one local day:
+    # calls at the counter use these instead of the centre's until the day ends.
+    Column("site", String(16), primary_key=True),
+    Column("counter", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("services", String(200), nullable=False),  # "DD,HT", in calling order
+    Column("policy", String(16), nullable=False),  # CallingPolicy
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False, default=""),
+)

@@ -18,6 +18,7 @@ from ..desk import QueueDesk, TicketView
 from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
+from .auditing import audited, request_entry
 from .routes import Api, View, check_site, principal, target_ticket
 from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
@@ -271,7 +272,10 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
 )
 def return_ticket(path: m.TicketPath) -> m.TicketAnswer:
     """Put a no-show ticket back in its queue"""
-    return ticket_answer(desk().return_ticket(path.ticket_id, actor=principal().actor))
+    view = desk().return_ticket(
+        path.ticket_id, actor=principal().actor, audit=request_entry("ticket.return")
+    )
+    return ticket_answer(view)
 
 
 @api.post(
@@ -284,7 +288,10 @@ def return_ticket(path: m.TicketPath) -> m.TicketAnswer:
 )
 def cancel_ticket(path: m.TicketPath) -> m.TicketAnswer:
     """Cancel a waiting, called or no-show ticket"""
-    return ticket_answer(desk().cancel(path.ticket_id, actor=principal().actor))
+    view = desk().cancel(
+        path.ticket_id, actor=principal().actor, audit=request_entry("ticket.cancel")
+    )
+    return ticket_answer(view)
 
 
 BY_NUMBER_ERRORS = (
@@ -302,7 +309,7 @@ def by_number_action(action: str) -> Callable[[View], View]:
     return api.post(
         f"/tickets/by-number/<ticket_number>/{action}",
         response=m.TicketAnswer,
-        roles=("clerk", "admin"),
+        roles=("clerk", "supervisor", "admin"),
         path=m.TicketNumberPath,
         query=m.SiteQuery,
         body=m.Empty,
@@ -318,14 +325,19 @@ def return_by_number() -> m.TicketAnswer:
     its place. Digits alone (`2`) name the number among the clerk's fields; when two of them
     have it the answer is 409 `ambiguous_ticket_ref` naming both.
     """
-    view = desk().return_ticket(target_ticket().id, actor=principal().actor)
+    view = desk().return_ticket(
+        target_ticket().id, actor=principal().actor, audit=request_entry("ticket.return")
+    )
     return ticket_answer(view)
 
 
 @by_number_action("cancel")
 def cancel_by_number() -> m.TicketAnswer:
     """Cancel today's waiting, called or no-show ticket with this printed number (Hủy số)"""
-    return ticket_answer(desk().cancel(target_ticket().id, actor=principal().actor))
+    view = desk().cancel(
+        target_ticket().id, actor=principal().actor, audit=request_entry("ticket.cancel")
+    )
+    return ticket_answer(view)
 
 
 def counter_action(
@@ -361,8 +373,9 @@ def call_next(path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest) 
     """
     s = site(query)
     view = desk().call_next(
-        path.number, site_code=s.code, actor=principal().actor, unstarted=body.unstarted
-    )
+        path.number, site_code=s.code, actor=principal().actor, unstarted=body.unstarted,
+        audit=audited("ticket.call_next", f"counter {path.number}", s.code),
+    )  # fmt: skip
     return ticket_answer(view)
 
 
@@ -383,7 +396,10 @@ def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) 
     if len(ref) >= 16:  # an id: another site's ticket is refused as such, not as unknown
         with suppress(NotFound):  # unknown: the desk says so
             check_site(principal(), desk().get(ref).ticket.site)
-    view = desk().call_ticket(path.number, body.ticket, site_code=s.code, actor=principal().actor)
+    view = desk().call_ticket(
+        path.number, body.ticket, site_code=s.code, actor=principal().actor,
+        audit=request_entry("ticket.call", site=s.code),
+    )  # fmt: skip
     return ticket_answer(view)
 
 
@@ -391,21 +407,33 @@ def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) 
 def recall(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """Announce the current ticket again"""
     s = site(query)
-    return ticket_answer(desk().recall(path.number, site_code=s.code, actor=principal().actor))
+    view = desk().recall(
+        path.number, site_code=s.code, actor=principal().actor,
+        audit=audited("ticket.recall", site=s.code),
+    )  # fmt: skip
+    return ticket_answer(view)
 
 
 @counter_action("start")
 def start(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """The called citizen arrived: start serving"""
     s = site(query)
-    return ticket_answer(desk().start(path.number, site_code=s.code, actor=principal().actor))
+    view = desk().start(
+        path.number, site_code=s.code, actor=principal().actor,
+        audit=audited("ticket.start", site=s.code),
+    )  # fmt: skip
+    return ticket_answer(view)
 
 
 @counter_action("complete")
 def complete(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """Complete the current ticket"""
     s = site(query)
-    return ticket_answer(desk().complete(path.number, site_code=s.code, actor=principal().actor))
+    view = desk().complete(
+        path.number, site_code=s.code, actor=principal().actor,
+        audit=audited("ticket.complete", site=s.code),
+    )  # fmt: skip
+    return ticket_answer(view)
 
 
 @counter_action("no-show", m.NoShowRequest)
@@ -413,8 +441,9 @@ def no_show(path: m.CounterPath, query: m.SiteQuery, body: m.NoShowRequest) -> m
     """The called citizen did not come (Không có mặt)"""
     s = site(query)
     view = desk().no_show(
-        path.number, site_code=s.code, actor=principal().actor, requeue=body.requeue
-    )
+        path.number, site_code=s.code, actor=principal().actor, requeue=body.requeue,
+        audit=audited("ticket.no_show", site=s.code),
+    )  # fmt: skip
     return ticket_answer(view)
 
 
@@ -424,7 +453,10 @@ def no_show(path: m.CounterPath, query: m.SiteQuery, body: m.NoShowRequest) -> m
 def transfer(path: m.CounterPath, query: m.SiteQuery, body: m.TransferRequest) -> m.TicketAnswer:
     """Move the current ticket to another service's queue"""
     s = site(query)
-    view = desk().transfer(path.number, body.service, site_code=s.code, actor=principal().actor)
+    view = desk().transfer(
+        path.number, body.service, site_code=s.code, actor=principal().actor,
+        audit=request_entry("ticket.transfer", site=s.code),
+    )  # fmt: skip
     return ticket_answer(view)
 
 
@@ -452,10 +484,21 @@ def rating(path: m.CounterPath, query: m.SiteQuery, body: m.RatingRequest) -> m.
 
 def _state(number: int, state: CounterState, query: m.SiteQuery) -> m.CounterAnswer:
     s = site(query)
-    view = desk().set_counter_state(number, state, site_code=s.code, actor=principal().actor)
+    audit = audited(f"counter.{AUDIT_STATE[state]}", f"counter {number}", s.code)
+    view = desk().set_counter_state(
+        number, state, site_code=s.code, actor=principal().actor, audit=audit
+    )
     return m.CounterAnswer(
         counter=counter_now(view.counter, view.state, view.opened_today, view.ticket, s, base_url())
     )
+
+
+AUDIT_STATE = {
+    CounterState.OPEN: "open",
+    CounterState.PAUSED: "pause",
+    CounterState.CLOSED: "close",
+}
+"""The audit action of each state a counter is put in (counter.open, counter.pause, ...)."""
 
 
 @counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS)

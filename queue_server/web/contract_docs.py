@@ -155,7 +155,7 @@ def _fields(model: type[BaseModel]) -> str:
 def _request(route: Route) -> str:
     parts = []
     if route.query is not None:
-        parts.append("?" + "&".join(route.query.model_fields))
+        parts.append("?" + "&".join(f.alias or n for n, f in route.query.model_fields.items()))
     if route.body is not None and route.body.model_fields:
         parts.append(_fields(route.body))
     return " ".join(code(p) for p in parts)

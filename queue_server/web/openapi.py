@@ -37,9 +37,9 @@ IDEMPOTENCY_KEY = {
 
 def _apis(app: Flask | None) -> list[Api]:
     """The declared APIs: those registered on the app, else the public API alone."""
-    from . import api, session_api, testhooks
+    from . import api, audit_api, corrections_api, session_api, testhooks, users_api
 
-    _ = session_api  # declares its routes on api.api when imported
+    _ = (session_api, users_api, audit_api, corrections_api)  # declare on api.api when imported
 
     if app is None:
         return [api.api]
@@ -113,6 +113,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
             continue
         schema = model.model_json_schema()
         required = set(schema.get("required", ()))
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}  # ?from= is from_
         for name, prop in schema.get("properties", {}).items():
             prop = {k: v for k, v in prop.items() if k not in ("title", "description")}
             param: dict[str, Any] = {
@@ -121,7 +122,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                 "required": where == "path" or name in required,
                 "schema": prop,
             }
-            description = model.model_fields[name].description
+            description = fields[name].description
             if description:
                 param["description"] = description
             params.append(param)
@@ -172,14 +173,18 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     answer = (
         {"schema": _ref(route.response, schemas, "serialization")}
         if route.response is not None
-        else {"schema": {"type": "object"}}
+        else {
+            "schema": {"type": "object"}
+            if route.media == "application/json"
+            else {"type": "string"}
+        }
     )
     op["responses"] = {
         str(route.status): {
             "description": (route.response.__doc__ or route.summary).strip().splitlines()[0]
             if route.response is not None
             else route.summary,
-            "content": {"application/json": answer},
+            "content": {route.media: answer},
         },
         **_errors(route),
     }

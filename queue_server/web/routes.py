@@ -26,7 +26,7 @@ from ..contract import models as m
 from ..contract.messages import Message
 from ..domain.errors import DomainError, Invalid
 from ..domain.lifecycle import Action
-from ..domain.model import Site, Ticket, TicketStatus
+from ..domain.model import Counter, Site, Ticket, TicketStatus
 from .errors import STATUS, error_response
 
 View = Callable[..., Any]
@@ -67,6 +67,8 @@ class Route:
     """Catalogue codes the route may answer, besides validation and token errors."""
     hook: bool = False
     """A test hook (registered only with MOTCUA_TEST_HOOKS)."""
+    media: str = "application/json"
+    """What a success answers (`text/csv` for an export; errors are always JSON)."""
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -225,13 +227,20 @@ def check_ticket(who: Principal, ticket: Ticket, site: Site) -> None:
         if ticket.counter != who.counter:
             raise DomainError("forbidden_ticket_counter", own=who.counter, counter=ticket.counter)
         return
-    counter = site.counters_by_number.get(who.counter or 0)
+    counter = _today(site, who.counter)
     if counter is None or ticket.service not in counter.services:
         service = site.services_by_code.get(ticket.service)
         name = Message(service.name, service.name_en or service.name) if service else ticket.service
         raise DomainError(
             "forbidden_ticket_service", own=who.counter, number=ticket.number, service=name
         )
+
+
+def _today(site: Site, number: int | None) -> Counter | None:
+    """A counter of the site with its fields for today (a supervisor may have moved them)."""
+    if number is None or number not in site.counters_by_number:
+        return None
+    return current_app.extensions["motcua"].desk.counter_today(site.code, number)  # type: ignore[no-any-return]
 
 
 def authorise(route: Route, path: dict[str, Any]) -> Principal:
@@ -270,7 +279,7 @@ def _by_number(who: Principal, code: str | None, ref: str, action: Action) -> Ti
     site = desk.site(code if code is not None or who.all_sites else who.site)
     fields = None
     if who.role == "clerk":
-        counter = site.counters_by_number.get(who.counter or 0)
+        counter = _today(site, who.counter)
         fields = counter.services if counter is not None else ()
     ticket: Ticket = desk.by_number(ref, site_code=site.code, fields=fields, action=action)
     return ticket
@@ -346,6 +355,10 @@ class Api:
         """Declare a PUT route."""
         return self.route("PUT", rule, **kw)
 
+    def patch(self, rule: str, **kw: Any) -> Callable[[View], View]:
+        """Declare a PATCH route."""
+        return self.route("PATCH", rule, **kw)
+
     def route(
         self,
         method: str,
@@ -360,6 +373,7 @@ class Api:
         errors: tuple[str, ...] = (),
         summary: str = "",
         hook: bool = False,
+        media: str = "application/json",
     ) -> Callable[[View], View]:
         """Register `view` for METHOD rule and record its declaration."""
 
@@ -368,7 +382,7 @@ class Api:
             head, _, rest = doc.partition("\n\n")
             route = Route(
                 method, self.url_prefix + rule, view.__name__, summary or head.replace("\n", " "),
-                rest.strip(), response, status, roles, path, query, body, errors, hook,
+                rest.strip(), response, status, roles, path, query, body, errors, hook, media,
             )  # fmt: skip
             self.routes.append(route)
             wants = set(inspect.signature(view).parameters)

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = sorted([*ROOT.glob("displays/static/js/*.js"), *ROOT.glob("counters/static/*.js")])
+SCRIPTS = sorted(
+    [*ROOT.glob("displays/static/js/*.js"), *ROOT.glob("counters/static/*.js"),
+     *ROOT.glob("queue_server/web/static/**/*.js")]
+)  # fmt: skip
 TEMPLATES = sorted(
     [*ROOT.glob("displays/templates/**/*.html"), *ROOT.glob("counters/templates/*.html"),
      *ROOT.glob("queue_server/web/templates/*.html")]

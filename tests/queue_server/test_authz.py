@@ -116,6 +116,15 @@ ROWS: dict[str, Row] = {
         for action, body in COUNTER_BODIES.items()
     },
     "/agent/health": Row("agent", AGENTS, {"devices": []}),
+    # A supervisor's correction (sessions), or an admin token's.
+    "/counters/{number}/force-close": Row(
+        "counter", frozenset({"admin", "admin of all sites"}), {}
+    ),
+    # Accounts are administered by people signed in, never with a token (even an admin's).
+    "/users": Row("users", NONE, {"username": "x", "role": "clerk", "password": "12345678"}),
+    "/users/{username}/password": Row("users", NONE, {"password": "12345678"}),
+    "/users/{username}/lock": Row("users", NONE, {}),
+    "/users/{username}/unlock": Row("users", NONE, {}),
 }
 
 
@@ -215,7 +224,7 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
             if row.kind == "counter":
                 desk.set_counter_state(1, CounterState.OPEN, site_code="test")
                 ticket_in(desk, "called by 1")
-            url = f"{API}{route.replace('{number}', '1')}"
+            url = f"{API}{route.replace('{number}', '1').replace('{username}', 'nobody')}"
             if row.kind != "agent":
                 url += "?site=test"
             resp = client.post(url, json=row.body, headers=headers)

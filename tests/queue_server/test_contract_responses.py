@@ -70,7 +70,12 @@ class Checked:
         path, op = self.op_for(method, f"{API}{url}")
         status = str(resp.status_code)
         assert status in op["responses"], (method, url, status, resp.get_data(as_text=True))
-        schema = op["responses"][status]["content"]["application/json"]["schema"]
+        content = op["responses"][status]["content"]
+        if "text/csv" in content:  # an export: documented as text, checked as such
+            assert resp.mimetype == "text/csv", (method, url, status)
+            self.seen.add((method, path))
+            return resp
+        schema = content["application/json"]["schema"]
         body = resp.get_json()
         validator = Draft202012Validator({**schema, "components": self.doc["components"]})
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
@@ -239,6 +244,52 @@ def test_every_route_answers_as_documented_for_every_role(app):
     c.call("DELETE", "/session")  # no CSRF token
     c.call("DELETE", "/session", headers={"X-CSRF-Token": csrf})
     c.call("GET", "/me")
+
+    # Accounts administered, the audit log, a supervisor's corrections.
+    for username, role in (("chi", "admin"), ("hoa", "supervisor")):
+        create_user(ext.db, ext.desk.clock, username=username, password="mat-khau-2026",
+                    role=role, site="test")  # fmt: skip
+    for who in (None, admin, clerk1):
+        c.call("GET", "/users", who)
+        c.call("GET", "/audit", who)
+        c.call("GET", "/audit.csv", who)  # refusals are JSON; the CSV itself is not
+    c.call("POST", "/users", admin, json={"username": "x", "role": "clerk", "password": "12345678"})
+    signed = c.call("POST", "/session", json={"username": "chi", "password": "mat-khau-2026"})
+    h = {"X-CSRF-Token": signed.get_json()["csrf_token"]}
+    new_user = {"username": "mai", "name": "Lê Mai", "role": "clerk", "counters": [1],
+                "password": "mat-khau-2026"}  # fmt: skip
+    c.call("POST", "/users", json=new_user, headers=h)
+    c.call("POST", "/users", json=new_user, headers=h)  # taken: 409
+    c.call("POST", "/users", json={**new_user, "username": "a", "counters": [99]}, headers=h)
+    c.call("POST", "/users", json={"username": "b"}, headers=h)  # 400
+    c.call("GET", "/users")
+    c.call("PATCH", "/users/mai", json={"name": "Lê Thị Mai", "counters": [1, 2]}, headers=h)
+    c.call("PATCH", "/users/nobody", json={}, headers=h)
+    c.call("PATCH", "/users/chi", json={"active": False}, headers=h)  # own: 409
+    c.call("PATCH", "/users/mai", json={"role": "boss"}, headers=h)
+    c.call("POST", "/users/mai/password", json={"password": "mat-khau-moi"}, headers=h)
+    c.call("POST", "/users/mai/password", json={"password": "short"}, headers=h)
+    c.call("POST", "/users/mai/lock", json={}, headers=h)
+    c.call("POST", "/users/mai/lock", json={})  # no CSRF token
+    c.call("POST", "/users/mai/unlock", json={}, headers=h)
+    c.call("POST", "/users/nobody/unlock", json={}, headers=h)
+    c.call("GET", "/audit?limit=2")
+    c.call("GET", "/audit?from=yesterday")
+    c.call("GET", "/audit?site=nowhere")
+    c.call("GET", "/audit?actor=admin@chi&action=user.lock&q=mai&from=2026-11-26&to=2026-11-26")
+    c.call("DELETE", "/session", headers=h)
+    signed = c.call("POST", "/session", json={"username": "hoa", "password": "mat-khau-2026"})
+    h = {"X-CSRF-Token": signed.get_json()["csrf_token"]}
+    c.call("POST", "/users/mai/lock", json={}, headers=h)  # a supervisor may not: 403
+    c.call("POST", "/counters/1/force-close", json={}, headers=h)
+    c.call("POST", "/counters/99/force-close", json={}, headers=h)
+    c.call("POST", "/counters/1/force-close", clerk1, json={})
+    c.call("PUT", "/counters/3/services", json={"services": ["DD", "HT"]}, headers=h)
+    c.call("PUT", "/counters/3/services", json={"services": ["ZZ"]}, headers=h)
+    c.call("PUT", "/counters/3/services", json={"services": []}, headers=h)
+    c.call("PUT", "/counters/3/services", clerk1, json={"services": ["DD"]})
+    c.call("POST", "/tickets/by-number/A9999/cancel", json={}, headers=h)
+    c.call("GET", "/audit")
 
     missing = set(c.ops) - c.seen
     assert not missing, f"routes never exercised: {sorted(missing)}"
