@@ -277,8 +277,17 @@ class CounterRef(Out):
     name: str
 
 
+class ClerkRef(Out):
+    """The staff member a counter is open with, as the public sees them at the counter:
+    their account's username and full name (Vietnamese centres show the officer's name)."""
+
+    username: str
+    name: str
+
+
 class CounterStateRef(CounterRef):
-    """A counter and whether it takes citizens: {number, name, state, state_text, opened_today}.
+    """A counter and whether it takes citizens: {number, name, state, state_text, opened_today,
+    clerk}.
 
     A counter is `closed` until a clerk opens it each day (or its first call does).
     """
@@ -291,6 +300,10 @@ class CounterStateRef(CounterRef):
     opened_today: bool = Field(
         description="Whether it has been opened today; with `closed`, tells «Chưa mở» "
         "(false) from «Đã đóng quầy» (true)."
+    )
+    clerk: ClerkRef | None = Field(
+        description="The staff member it is open (or paused) with, signed in with their "
+        "account; null when closed, or opened with a counter's device code."
     )
 
 

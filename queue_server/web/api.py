@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ..contract import models as m
 from ..desk import QueueDesk, TicketView
+from ..domain.counters import Clerk
 from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
@@ -56,6 +57,15 @@ def site(query: m.SiteQuery | None = None) -> Site:
     if "principal" in g:
         check_site(g.principal, chosen.code)
     return chosen
+
+
+def clerk_at(number: int) -> Clerk | None:
+    """The signed-in staff member acting at counter `number` (their session's counter), whom
+    the counter is then open with; None for a device's or system's token."""
+    who = principal()
+    if who.person and who.counter == number:
+        return Clerk(who.username, who.name or who.username)
+    return None
 
 
 def ticket_answer(view: TicketView | None) -> m.TicketAnswer:
@@ -361,7 +371,11 @@ def call_next(path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest) 
     """
     s = site(query)
     view = desk().call_next(
-        path.number, site_code=s.code, actor=principal().actor, unstarted=body.unstarted
+        path.number,
+        site_code=s.code,
+        actor=principal().actor,
+        clerk=clerk_at(path.number),
+        unstarted=body.unstarted,
     )
     return ticket_answer(view)
 
@@ -383,7 +397,13 @@ def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) 
     if len(ref) >= 16:  # an id: another site's ticket is refused as such, not as unknown
         with suppress(NotFound):  # unknown: the desk says so
             check_site(principal(), desk().get(ref).ticket.site)
-    view = desk().call_ticket(path.number, body.ticket, site_code=s.code, actor=principal().actor)
+    view = desk().call_ticket(
+        path.number,
+        body.ticket,
+        site_code=s.code,
+        actor=principal().actor,
+        clerk=clerk_at(path.number),
+    )
     return ticket_answer(view)
 
 
@@ -391,21 +411,42 @@ def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) 
 def recall(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """Announce the current ticket again"""
     s = site(query)
-    return ticket_answer(desk().recall(path.number, site_code=s.code, actor=principal().actor))
+    return ticket_answer(
+        desk().recall(
+            path.number,
+            site_code=s.code,
+            actor=principal().actor,
+            clerk=clerk_at(path.number),
+        )
+    )
 
 
 @counter_action("start")
 def start(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """The called citizen arrived: start serving"""
     s = site(query)
-    return ticket_answer(desk().start(path.number, site_code=s.code, actor=principal().actor))
+    return ticket_answer(
+        desk().start(
+            path.number,
+            site_code=s.code,
+            actor=principal().actor,
+            clerk=clerk_at(path.number),
+        )
+    )
 
 
 @counter_action("complete")
 def complete(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """Complete the current ticket"""
     s = site(query)
-    return ticket_answer(desk().complete(path.number, site_code=s.code, actor=principal().actor))
+    return ticket_answer(
+        desk().complete(
+            path.number,
+            site_code=s.code,
+            actor=principal().actor,
+            clerk=clerk_at(path.number),
+        )
+    )
 
 
 @counter_action("no-show", m.NoShowRequest)
@@ -413,7 +454,11 @@ def no_show(path: m.CounterPath, query: m.SiteQuery, body: m.NoShowRequest) -> m
     """The called citizen did not come (Không có mặt)"""
     s = site(query)
     view = desk().no_show(
-        path.number, site_code=s.code, actor=principal().actor, requeue=body.requeue
+        path.number,
+        site_code=s.code,
+        actor=principal().actor,
+        clerk=clerk_at(path.number),
+        requeue=body.requeue,
     )
     return ticket_answer(view)
 
@@ -424,7 +469,13 @@ def no_show(path: m.CounterPath, query: m.SiteQuery, body: m.NoShowRequest) -> m
 def transfer(path: m.CounterPath, query: m.SiteQuery, body: m.TransferRequest) -> m.TicketAnswer:
     """Move the current ticket to another service's queue"""
     s = site(query)
-    view = desk().transfer(path.number, body.service, site_code=s.code, actor=principal().actor)
+    view = desk().transfer(
+        path.number,
+        body.service,
+        site_code=s.code,
+        actor=principal().actor,
+        clerk=clerk_at(path.number),
+    )
     return ticket_answer(view)
 
 
@@ -452,10 +503,10 @@ def rating(path: m.CounterPath, query: m.SiteQuery, body: m.RatingRequest) -> m.
 
 def _state(number: int, state: CounterState, query: m.SiteQuery) -> m.CounterAnswer:
     s = site(query)
-    view = desk().set_counter_state(number, state, site_code=s.code, actor=principal().actor)
-    return m.CounterAnswer(
-        counter=counter_now(view.counter, view.state, view.opened_today, view.ticket, s, base_url())
+    view = desk().set_counter_state(
+        number, state, site_code=s.code, actor=principal().actor, clerk=clerk_at(number)
     )
+    return m.CounterAnswer(counter=counter_now(view, s, base_url()))
 
 
 @counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS)
