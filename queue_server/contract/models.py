@@ -585,6 +585,21 @@ class SessionRequest(Body):
         description="The counter a clerk works at (one of theirs); a supervisor or admin "
         "may leave it out.",
     )
+    handover: bool = Field(
+        False,
+        description="Đổi ca: take over `counter` while it is open with another clerk (it "
+        "stays open, now with you; their session there ends). Without it such a sign-in is "
+        "409 `counter_taken` naming that clerk.",
+    )
+
+
+class CounterChoice(Body):
+    """A signed-in staff member picks the counter they work at (POST /api/v1/session/counter)."""
+
+    counter: Annotated[int, Field(ge=1)]
+    handover: bool = Field(
+        False, description="Đổi ca: take over the counter from the clerk it is open with."
+    )
 
 
 class StaffUser(Out):
