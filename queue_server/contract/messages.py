@@ -162,6 +162,7 @@ MESSAGES: dict[str, Message] = {
         "Phiên đăng nhập đã hết hạn. Xin đăng nhập lại.",
         "Your session has ended. Please sign in again.",
     ),
+    "unknown_user": _error(_NOT_FOUND, "Không có tài khoản {username}.", "No account {username}."),
     "handed_over": _error(
         ErrorKind.UNAUTHORIZED,
         "Quầy số {counter} đã được bàn giao cho cán bộ {name} (Đổi ca). Phiên làm việc của "

@@ -614,6 +614,19 @@ class StaffUser(Out):
     )
 
 
+class StaffAccount(StaffUser):
+    """A staff account with its state, for those who manage it."""
+
+    active: bool
+    locked: bool = Field(description="Locked after 20 wrong passwords in a row (or by hand).")
+
+
+class UsernamePath(Path):
+    """/users/<username>/..."""
+
+    username: str = Field(max_length=64, description="The account's username.")
+
+
 class SessionAnswer(Out):
     """Who signed in, and at which counter (the session cookie comes with it)."""
 

@@ -19,14 +19,20 @@ from ..domain.counters import Clerk
 from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
-from .routes import Api, View, check_site, principal, target_ticket
+from .routes import SESSION_COOKIE, Api, View, check_site, principal, target_ticket
 from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
 api = Api("api", __name__, url_prefix="/api/v1")
 bp = api.blueprint
 
 COUNTER_ROLES = ("clerk", "agent", "admin")
-STAFF = ("clerk", "agent", "admin")
+"""Who serves citizens at a counter: its clerk (a person or the counter's code), its agent's
+keypad, an admin. Not a supervisor: calling and serving are a clerk's."""
+CORRECTORS = ("clerk", "supervisor", "admin")
+"""Who corrects the queue: a ticket's cancel and return (a supervisor: at their site)."""
+COUNTER_STATE_ROLES = (*COUNTER_ROLES, "supervisor")
+"""Who opens, pauses, resumes and closes a counter (a supervisor closes one left open)."""
+STAFF = ("clerk", "agent", "supervisor", "admin")
 COUNTER_ERRORS = ("unknown_site", "unknown_counter")
 # What moving a counter's ticket can run into (desk.py): the counter's state and the ticket's.
 MOVE_ERRORS = (
@@ -274,7 +280,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
 @api.post(
     "/tickets/<ticket_id>/return",
     response=m.TicketAnswer,
-    roles=("clerk", "admin"),
+    roles=CORRECTORS,
     path=m.TicketPath,
     body=m.Empty,
     errors=("unknown_ticket", "illegal_transition"),
@@ -287,7 +293,7 @@ def return_ticket(path: m.TicketPath) -> m.TicketAnswer:
 @api.post(
     "/tickets/<ticket_id>/cancel",
     response=m.TicketAnswer,
-    roles=("clerk", "admin"),
+    roles=CORRECTORS,
     path=m.TicketPath,
     body=m.Empty,
     errors=("unknown_ticket", "illegal_transition"),
@@ -312,7 +318,7 @@ def by_number_action(action: str) -> Callable[[View], View]:
     return api.post(
         f"/tickets/by-number/<ticket_number>/{action}",
         response=m.TicketAnswer,
-        roles=("clerk", "admin"),
+        roles=CORRECTORS,
         path=m.TicketNumberPath,
         query=m.SiteQuery,
         body=m.Empty,
@@ -344,12 +350,13 @@ def counter_action(
     *,
     response: type[BaseModel] = m.TicketAnswer,
     errors: tuple[str, ...] = MOVE_ERRORS,
+    roles: tuple[str, ...] = COUNTER_ROLES,
 ) -> Callable[[View], View]:
-    """A POST on one counter by its clerk, an agent or an admin."""
+    """A POST on one counter by its clerk, an agent or an admin (`roles`)."""
     return api.post(
         f"/counters/<int:number>/{rule}",
         response=response,
-        roles=COUNTER_ROLES,
+        roles=roles,
         path=m.CounterPath,
         query=m.SiteQuery,
         body=body,
@@ -509,7 +516,7 @@ def _state(number: int, state: CounterState, query: m.SiteQuery) -> m.CounterAns
     return m.CounterAnswer(counter=counter_now(view, s, base_url()))
 
 
-@counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS, roles=COUNTER_STATE_ROLES)
 def open_counter(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Open the counter for the day (Mở quầy)
 
@@ -519,19 +526,26 @@ def open_counter(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     return _state(path.number, CounterState.OPEN, query)
 
 
-@counter_action("pause", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action("pause", response=m.CounterAnswer, errors=COUNTER_ERRORS, roles=COUNTER_STATE_ROLES)
 def pause(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Pause the counter (Tạm dừng)"""
     return _state(path.number, CounterState.PAUSED, query)
 
 
-@counter_action("resume", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action(
+    "resume", response=m.CounterAnswer, errors=COUNTER_ERRORS, roles=COUNTER_STATE_ROLES
+)
 def resume(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Open the counter again (Tiếp tục)"""
     return _state(path.number, CounterState.OPEN, query)
 
 
-@counter_action("close", response=m.CounterAnswer, errors=(*COUNTER_ERRORS, "counter_has_ticket"))
+@counter_action(
+    "close",
+    response=m.CounterAnswer,
+    errors=(*COUNTER_ERRORS, "counter_has_ticket"),
+    roles=COUNTER_STATE_ROLES,
+)
 def close(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Close the counter for the day (Đóng quầy)
 
@@ -564,15 +578,20 @@ def waiting(path: m.CounterPath, query: m.SiteQuery) -> m.Waiting:
 def staff_of(s: Site, number: int) -> bool:
     """The caller's token, if any, is the counter's clerk's or an admin's of the site.
 
-    On a route open to anyone a missing, unknown or revoked token reads as anyone, not 401.
+    On a route open to anyone a missing, unknown or revoked token (or an ended session)
+    reads as anyone, not 401.
     """
-    if "Authorization" not in request.headers:
+    if "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
         return False
     try:
         who = principal()
     except DomainError:
         return False
-    return who.role in ("clerk", "admin") and who.at_site(s.code) and who.at_counter(number)
+    return (
+        who.role in ("clerk", "supervisor", "admin")
+        and who.at_site(s.code)
+        and who.at_counter(number)
+    )
 
 
 @api.post("/agent/health", response=m.Stored, roles=("agent",), body=m.AgentHealthRequest)
@@ -609,7 +628,7 @@ def devices() -> m.Devices:
 @api.get(
     "/counters/<int:number>/stats",
     response=m.CounterStats,
-    roles=COUNTER_ROLES,
+    roles=COUNTER_STATE_ROLES,
     path=m.CounterPath,
     query=m.SiteQuery,
     errors=COUNTER_ERRORS,

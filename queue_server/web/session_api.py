@@ -16,14 +16,16 @@ from ..accounts import (
     User,
     authenticate,
     end_counter_sessions,
+    find_user,
     open_session,
+    set_locked,
     set_session_counter,
     sign_out,
 )
 from ..auth import ALL_SITES, Principal
 from ..contract import models as m
 from ..domain.counters import Clerk
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, NotFound
 from .api import api, desk
 from .routes import SESSION_COOKIE, principal
 
@@ -184,3 +186,36 @@ def me() -> m.Me:
     """The signed-in staff member, their counter and the session's CSRF token"""
     who = person()
     return m.Me(user=staff_user(who), counter=who.counter, csrf_token=who.csrf)
+
+
+@api.post(
+    "/users/<username>/unlock",
+    response=m.StaffAccount,
+    roles=("supervisor", "admin"),
+    path=m.UsernamePath,
+    body=m.Empty,
+    errors=("unknown_user", "forbidden_site"),
+)
+def unlock_user(path: m.UsernamePath) -> m.StaffAccount:
+    """Unlock an account (Mở khóa tài khoản)
+
+    After 20 wrong passwords in a row an account is locked; a supervisor of its site or an
+    administrator lifts the lock, and its count of wrong passwords starts again. Recorded
+    in the audit log.
+    """
+    who = principal()
+    ext = current_app.extensions["motcua"]
+    found = find_user(ext.db, path.username)
+    if found is None:
+        raise NotFound("unknown_user", username=path.username)
+    if not who.all_sites and found.site != who.site:
+        raise DomainError("forbidden_site", own=who.site, site=found.site)
+    set_locked(ext.db, desk().clock, found.username, False)
+    audit.record(
+        ext.db, desk().clock.now(), actor=who.actor, role=who.role,
+        address=request.remote_addr or "", site=found.site, action="user.unlock",
+        target=found.username, before={"locked": found.locked}, after={"locked": False},
+    )  # fmt: skip
+    user = find_user(ext.db, found.username)
+    assert user is not None
+    return m.StaffAccount(**dict(staff_user(user)), active=user.active, locked=user.locked)

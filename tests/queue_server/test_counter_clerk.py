@@ -189,3 +189,31 @@ def test_a_clerk_allowed_only_counter_3_cannot_act_on_counter_4(client, staff):
     refused = client.post("/api/v1/session", json=body)
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "counter_not_allowed"
+
+
+def test_a_supervisor_unlocks_an_account_of_their_site(app, client, staff, clock):
+    from queue_server.accounts import LOCK_AFTER, find_user
+
+    staff("lan", counters=[3])
+    staff("hoa", "supervisor", name="Lê Thị Hoa")
+    body = {"username": "lan", "password": "wrong password"}
+    for _ in range(LOCK_AFTER):
+        client.post("/api/v1/session", json=body)
+    locked = client.post("/api/v1/session", json={**body, "password": STAFF_PASSWORD})
+    assert locked.status_code == 403
+    assert locked.get_json()["error"]["code"] == "account_locked"
+    assert "khóa" in locked.get_json()["error"]["message"]
+
+    clerk = app.test_client()
+    staff("minh", counters=[4])
+    refused = _post(clerk, sign_in(clerk, "minh"), "/users/lan/unlock")
+    assert refused.status_code == 403  # a clerk may not
+
+    sup = app.test_client()
+    csrf = sign_in(sup, "hoa")
+    assert _post(sup, csrf, "/users/nobody/unlock").status_code == 404
+    done = _post(sup, csrf, "/users/lan/unlock")
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["locked"] is False and done.get_json()["username"] == "lan"
+    assert find_user(app.extensions["motcua"].db, "lan").locked is False
+    sign_in(client, "lan")  # the right password works again
