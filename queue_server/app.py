@@ -28,7 +28,17 @@ from .printing import KioskPrinting, listening_url
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, contract_js, errors, pages, security, session_api, staff_pages, testhooks
+from .web import (
+    api,
+    contract_js,
+    errors,
+    login,
+    pages,
+    security,
+    session_api,
+    staff_pages,
+    testhooks,
+)
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
@@ -138,6 +148,7 @@ def create_app(
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(login.bp)
     app.register_blueprint(displays_web.bp)
     app.register_blueprint(counters_web.bp)
     app.register_blueprint(contract_js.bp)

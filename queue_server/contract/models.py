@@ -502,6 +502,12 @@ class LogEntry(Out):
         description="Who acted: the counter's name for an action at a counter, else the role "
         "(kiosk, admin, ...); never a token or a person."
     )
+    staff: str | None = Field(
+        None,
+        description="The staff account that acted (`role@username`), shown only to a "
+        "supervisor or an administrator of the ticket's site; null otherwise (and for "
+        "devices' tokens).",
+    )
     service: str
     detail: str
 

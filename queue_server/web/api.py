@@ -259,6 +259,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
     events = desk().history(path.ticket_id)
     s = desk().site(desk().get(path.ticket_id).ticket.site)
     t = timing(events)
+    overseer = overseer_of(s)
     return m.TicketLog(
         events=[
             m.LogEntry(
@@ -266,6 +267,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
                 at=e.at.astimezone(s.tz).isoformat(timespec="milliseconds"),
                 counter=e.counter,
                 actor=public_actor(e.actor, e.counter, s),  # never the token or the name
+                staff=e.actor if overseer and "@" in e.actor else None,
                 service=e.service,
                 detail=e.detail,
             )
@@ -573,6 +575,18 @@ def waiting(path: m.CounterPath, query: m.SiteQuery) -> m.Waiting:
     if staff_of(s, path.number):
         return m.Waiting(tickets=[view_out(v, s, base_url()) for v in views])
     return m.Waiting(tickets=[public_view(v, s) for v in views])
+
+
+def overseer_of(s: Site) -> bool:
+    """The caller is a supervisor or an admin of the site (a token or a session); on a
+    route open to anyone, a missing or refused credential reads as anyone."""
+    if "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        return False
+    try:
+        who = principal()
+    except DomainError:
+        return False
+    return who.role in ("supervisor", "admin") and who.at_site(s.code)
 
 
 def staff_of(s: Site, number: int) -> bool:
