@@ -336,7 +336,7 @@ def test_refusals_name_what_is_refused(centre: Any) -> None:
 def test_reads_for_staff_are_scoped_too(centre: Any) -> None:
     """A counter's figures are its clerk's (and its agent's, and the site's admins');
     printers and device reports are the token's site's."""
-    app, callers = centre
+    _, callers = centre
 
     def status(who: str, url: str) -> int:
         return int(callers[who].get(f"{API}{url}").status_code)
@@ -366,7 +366,7 @@ def test_reads_for_staff_are_scoped_too(centre: Any) -> None:
 
 
 def test_an_all_sites_admin_works_at_the_first_site_without_site(centre: Any) -> None:
-    app, callers = centre
+    _, callers = centre
     resp = callers["admin of all sites"].post(f"{API}/tickets", json={"service": "HT"})
     assert resp.status_code == 201 and resp.get_json()["ticket"]["site"] == "test"
     resp = callers["admin"].post(f"{API}/tickets?site=other", json={"service": "HT"})
