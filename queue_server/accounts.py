@@ -35,6 +35,8 @@ from .storage.database import Database
 from .storage.schema import counters, user_sessions, users
 
 STAFF_ROLES = ("admin", "supervisor", "clerk")
+DEMO_PREFIX = "demo-"
+"""Usernames of the demo's accounts (queue_server.demo), refused for any other."""
 LOCK_AFTER = 20
 """Wrong passwords in a row that lock an account (a supervisor or admin unlocks it)."""
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -116,9 +118,14 @@ def create_user(
     site: str,
     name: str = "",
     counters: Iterable[int] | None = None,
+    demo: bool = False,
 ) -> User:
-    """Create an account; ValueError naming what is wrong (role, name taken, password)."""
+    """Create an account; ValueError naming what is wrong (role, name taken, password).
+
+    Usernames starting with "demo-" are the demo's own (queue_server.demo, `demo=True`)."""
     username = username.strip()
+    if username.startswith(DEMO_PREFIX) != demo:
+        raise ValueError(f"usernames starting with {DEMO_PREFIX!r} are for the demo's accounts")
     if role not in STAFF_ROLES:
         raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
     if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):

@@ -641,6 +641,15 @@ MESSAGES: dict[str, Message] = {
     "label.kiosk_page": Message("Trang {page} trên {pages}", "Page {page} of {pages}"),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
+    "cli.demo_accounts": Message("Tài khoản demo", "demo accounts"),
+    "cli.demo_accounts_left": Message(
+        "cơ sở dữ liệu còn tài khoản của bản demo ({names}), với mật khẩu đã in ra màn hình. "
+        "Máy chủ của trung tâm không khởi động khi chúng còn đăng nhập được: khóa từng tài "
+        "khoản bằng «motcua user lock TÊN», hoặc dùng một cơ sở dữ liệu mới.",
+        "the database holds the demo's accounts ({names}), whose passwords were printed. A "
+        "centre's server does not start while they can sign in: lock each with "
+        "`motcua user lock NAME`, or use a fresh database.",
+    ),
     "cli.demo_local": Message(
         "Bản demo: chỉ máy này vào được; ai dùng máy này đều bấm được bàn phím mô phỏng ở "
         "/demo/devices (gọi số, tạm dừng quầy) mà không cần đăng nhập.",
