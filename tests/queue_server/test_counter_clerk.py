@@ -217,3 +217,30 @@ def test_a_supervisor_unlocks_an_account_of_their_site(app, client, staff, clock
     assert done.get_json()["locked"] is False and done.get_json()["username"] == "lan"
     assert find_user(app.extensions["motcua"].db, "lan").locked is False
     sign_in(client, "lan")  # the right password works again
+
+
+def test_next_is_only_a_path_of_this_site():
+    from queue_server.web.login import safe_next
+
+    assert safe_next("/counter/3?site=test") == "/counter/3?site=test"
+    for bad in ("//evil.example/x", "https://evil.example", "/\\evil", "javascript:x", "",
+                None, "/a\nb", "counter/3", "/" + "a" * 600):  # fmt: skip
+        assert safe_next(bad) == "", bad
+
+
+def test_the_login_page_sends_signed_in_staff_on(client, staff):
+    page = client.get("/login?next=//evil.example&counter=3")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-next=""' in html and 'data-counter="3"' in html and "Đăng nhập cán bộ" in html
+    assert "<script>" not in html and 'src="/static/login/login.js"' in html
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    staff("hoa", "supervisor")
+    sign_in(client, "hoa")
+    assert client.get("/login").headers["Location"] == "/admin"
+    assert client.get("/login?next=/display").headers["Location"] == "/display"
+    assert client.get("/login?counter=3").status_code == 200  # Đổi ca: the form again
+    other = client.application.test_client()
+    staff("lan", counters=[3])
+    sign_in(other, "lan")
+    assert other.get("/login").headers["Location"] == "/counter/3"
