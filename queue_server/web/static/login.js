@@ -152,7 +152,9 @@ async function showPicker(note) {
   $("pick").hidden = false;
   $("pick-who").textContent = t("hello")(state.user.name || state.user.username);
   $("pick-error").textContent = note || "";
-  const { res, data } = await call("GET", `/queue?site=${encodeURIComponent(site)}`);
+  // The counters of the person's own site (an all-sites admin: the page's).
+  const own = state.user.site && state.user.site !== "*" ? state.user.site : site;
+  const { res, data } = await call("GET", `/queue?site=${encodeURIComponent(own)}`);
   if (!res.ok) { $("pick-error").textContent = message(data); return; }
   const allowed = state.user.counters;
   const mine = data.counters.filter((c) => allowed === null || allowed.includes(c.number));
