@@ -33,9 +33,11 @@ from .auth import ALL_SITES, Principal
 from .domain.clock import Clock
 from .domain.errors import DomainError
 from .storage.database import Database
-from .storage.schema import user_sessions, users
+from .storage.schema import counters, user_sessions, users
 
 STAFF_ROLES = ("admin", "supervisor", "clerk")
+DEMO_PREFIX = "demo-"
+"""Usernames of the demo's accounts (queue_server.demo), refused for any other."""
 LOCK_AFTER = 20
 """Wrong passwords in a row that lock an account (a supervisor or admin unlocks it)."""
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -118,10 +120,15 @@ def create_user(
     name: str = "",
     counters: Iterable[int] | None = None,
     audit: AuditEntry | None = None,
+    demo: bool = False,
 ) -> User:
     """Create an account; ValueError naming what is wrong (role, name taken, password).
-    With `audit`, its audit row is written in the same transaction."""
+
+    With `audit`, its audit row is written in the same transaction. Usernames starting with
+    "demo-" are the demo's own (queue_server.demo, `demo=True`)."""
     username = username.strip()
+    if username.startswith(DEMO_PREFIX) != demo:
+        raise ValueError(f"usernames starting with {DEMO_PREFIX!r} are for the demo's accounts")
     if role not in STAFF_ROLES:
         raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
     if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):
@@ -295,6 +302,8 @@ def check_session(db: Database, secret: str, now: datetime) -> Principal:
     )  # fmt: skip
     with db.read() as conn:
         row = conn.execute(query).first()
+    if row is not None and row.ended_at is not None and row.counter is not None:
+        _check_handed_over(db, row)
     if (
         row is None
         or row.ended_at is not None
@@ -313,6 +322,39 @@ def check_session(db: Database, secret: str, now: datetime) -> Principal:
         name=row.name, counters=_counters(row.counters), username=row.username,
         csrf=row.csrf, session_id=row.id,
     )  # fmt: skip
+
+
+def _check_handed_over(db: Database, row: Any) -> None:
+    """An ended session at a counter now open with someone else ended by a hand-over (Đổi
+    ca): DomainError `handed_over`, naming who took the counter."""
+    with db.read() as conn:
+        holder = conn.execute(
+            select(counters.c.clerk, counters.c.clerk_name).where(
+                counters.c.site == row.site, counters.c.number == row.counter
+            )
+        ).first()
+    if holder is not None and holder.clerk and holder.clerk != row.username:
+        raise DomainError(
+            "handed_over", counter=row.counter, name=holder.clerk_name or holder.clerk
+        )
+
+
+def end_counter_sessions(
+    db: Database, clock: Clock, site: str, counter: int, *, keep_user: int
+) -> int:
+    """Đổi ca: end every other person's session working at a counter; how many ended."""
+    with db.write() as conn:
+        ended = conn.execute(
+            update(user_sessions)
+            .where(
+                user_sessions.c.site == site,
+                user_sessions.c.counter == counter,
+                user_sessions.c.user_id != keep_user,
+                user_sessions.c.ended_at.is_(None),
+            )
+            .values(ended_at=clock.now())
+        )
+    return int(ended.rowcount or 0)
 
 
 def csrf_matches(expected: str, sent: str | None) -> bool:

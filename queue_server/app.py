@@ -35,6 +35,7 @@ from .web import (
     contract_js,
     corrections_api,
     errors,
+    login,
     pages,
     security,
     session_api,
@@ -152,6 +153,7 @@ def create_app(
         app.register_blueprint(testhooks.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(login.bp)
     app.register_blueprint(displays_web.bp)
     app.register_blueprint(counters_web.bp)
     app.register_blueprint(contract_js.bp)

@@ -177,7 +177,7 @@ def _load(args: argparse.Namespace, **overrides: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from .app import create_app
     from .contract.messages import render
-    from .demo import demo_links, safety_notes
+    from .demo import demo_accounts, demo_links, live_demo_accounts, safety_notes
     from .demo_devices import DemoDevices
 
     config = _load(args, host=args.host, port=args.port)
@@ -185,12 +185,23 @@ def _run(args: argparse.Namespace) -> int:
     devices = DemoDevices.from_config(config)
     app = create_app(config, demo_devices=devices)
     ext = app.extensions["motcua"]
+    if not config.demo:
+        left = live_demo_accounts(ext.db)
+        if left:  # a demo's known passwords must not open a real centre
+            vi, en = render("cli.demo_accounts_left", names=", ".join(left))
+            print(f"motcua: {vi}\n        {en}", file=sys.stderr)
+            return 2
     base = f"http://{server.host}:{server.port}"
     print(f"MộtCửa Queue {__version__} · {config.default_site.name}")
     print(f"  cơ sở dữ liệu / database: {_safe_url(server.resolved_database_url)}")
     print(f"  chế độ / async mode: {server.async_mode}")
     for label, url in demo_links(ext, base):
         print(f"  {label}: {url}")
+    if config.demo:
+        vi, en = render("cli.demo_accounts")
+        print(f"  {vi} / {en} ({base}/login):")
+        for username, role, name, password in demo_accounts(ext):
+            print(f"    {username} · {role} · {name} · mật khẩu / password: {password}")
     status_vi, status_en = render("cli.status_page")
     print(f"  {status_vi} / {status_en}: {_qr_base(config, ext.printing.link_base)}/t/<id>")
     for vi, en in safety_notes(ext):

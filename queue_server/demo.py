@@ -1,14 +1,23 @@
-"""Demo sign-in: device tokens kept in the data dir so the printed links work across restarts."""
+"""Demo sign-in: device tokens and staff accounts kept in the data dir so the printed links
+and passwords work across restarts.
+
+Demo accounts are made only in demo mode (`motcua run` without --config) and their usernames
+start with DEMO_PREFIX, which `motcua user create` refuses: so a server started with a real
+centre file can tell them apart, and refuses to start while any of them may still sign in.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
+from .accounts import DEMO_PREFIX
 from .auth import create_token, verify_token
 
 DEMO_TOKENS = "demo-tokens.json"
+DEMO_ACCOUNTS = "demo-accounts.json"
 
 
 def demo_tokens(ext: Any) -> dict[str, str]:
@@ -125,3 +134,54 @@ def safety_notes(ext: Any) -> list[tuple[str, str]]:
     if not server.public_url:  # every site's slips carry a QR code of the status link
         notes.append(render("cli.no_public_url", url=ext.printing.link_base))
     return notes
+
+
+def demo_accounts(ext: Any) -> list[tuple[str, str, str, str]]:
+    """The demo's staff accounts, made when missing, as (username, role, name, password): an
+    administrator, a supervisor and one clerk per counter of the demo centre, each with a
+    random password kept (0600) in the data dir so that a restart prints the same ones."""
+    from .accounts import create_user, find_user, set_password
+
+    path = Path(ext.config.server.data_dir) / DEMO_ACCOUNTS
+    try:
+        saved: dict[str, str] = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        saved = {}
+    site = ext.config.default_site
+    wanted: list[tuple[str, str, str, list[int] | None]] = [
+        (f"{DEMO_PREFIX}admin", "admin", "Quản trị viên (demo)", None),
+        (f"{DEMO_PREFIX}supervisor", "supervisor", "Giám sát viên (demo)", None),
+        *((f"{DEMO_PREFIX}clerk-{c.number}", "clerk", f"Cán bộ {c.name} (demo)", [c.number])
+          for c in site.counters),
+    ]  # fmt: skip
+    clock = ext.desk.clock
+    out: list[tuple[str, str, str, str]] = []
+    for username, role, name, counters in wanted:
+        password = saved.get(username)
+        found = find_user(ext.db, username)
+        if found is None:
+            password = secrets.token_urlsafe(9)
+            create_user(
+                ext.db, clock, username=username, password=password, role=role,
+                site=site.code, name=name, counters=counters, demo=True,
+            )  # fmt: skip
+        elif not isinstance(password, str):  # made by another data dir: a fresh password
+            password = secrets.token_urlsafe(9)
+            set_password(ext.db, clock, username, password)
+        saved[username] = password
+        out.append((username, role, name, password))
+    path.write_text(json.dumps(saved, indent=1), "utf-8")
+    path.chmod(0o600)
+    return out
+
+
+def live_demo_accounts(db: Any) -> list[str]:
+    """Demo accounts that could still sign in (active, not locked): a real centre's server
+    refuses to start while there are any."""
+    from .accounts import list_users
+
+    return [
+        u.username
+        for u in list_users(db)
+        if u.username.startswith(DEMO_PREFIX) and u.active and not u.locked
+    ]

@@ -23,7 +23,7 @@ from .audit import AuditEntry
 from .config import Config
 from .domain import issuing, lifecycle, routing, ticket_ref
 from .domain.clock import Clock
-from .domain.counters import NOT_OPENED, CounterDay, CounterLogEntry, change
+from .domain.counters import NOT_OPENED, Clerk, CounterDay, CounterLogEntry, change
 from .domain.errors import Conflict, Invalid, NotFound
 from .domain.estimate import estimate_minutes
 from .domain.lifecycle import Action
@@ -83,6 +83,8 @@ class CounterView:
     ticket: Ticket | None
     opened_today: bool = False
     """Closed and not opened today: "Chưa mở"; closed after being open: "Đã đóng quầy"."""
+    clerk: Clerk | None = None
+    """The staff member it is open with (None: closed, or opened with a device's code)."""
 
 
 @dataclass(frozen=True)
@@ -359,19 +361,21 @@ class QueueDesk:
         actor: str = "",
         unstarted: Unstarted | None = None,
         audit: AuditEntry | None = None,
+        clerk: Clerk | None = None,
     ) -> TicketView | None:
         """Finish the counter's current ticket and call the next one its services wait for.
 
         A current ticket that was called but never started goes by `unstarted` (the
         clerk's answer to "đánh dấu Không có mặt?"), else by the site's
-        `call_next_unstarted` (see `_finish_current`).
+        `call_next_unstarted` (see `_finish_current`). `clerk`: the signed-in staff member
+        acting (the counter is then open with them), None for a device's code.
         """
         site = self.site(site_code)
         configured = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket | None:
             day = site.local_day(now)
-            self._open_for_call(conn, site, configured, now, actor, out)  # locks the counter
+            self._open_for_call(conn, site, configured, now, actor, out, clerk)  # locks it
             counter = self._today(conn, site, configured, day)  # then reads today's fields
             self._finish_current(conn, site, counter, now, actor, out, unstarted)
             policy = site.priority_policy
@@ -397,6 +401,7 @@ class QueueDesk:
     def call_ticket(
         self, number: int, ticket_ref: str, *, site_code: str | None = None, actor: str = "",
         audit: AuditEntry | None = None,
+        clerk: Clerk | None = None,
     ) -> TicketView:  # fmt: skip
         """Call a specific ticket of today (by id or as typed: "A004", "a4", "4") to a counter.
 
@@ -406,7 +411,7 @@ class QueueDesk:
         configured = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
-            self._open_for_call(conn, site, configured, now, actor, out)  # locks the counter
+            self._open_for_call(conn, site, configured, now, actor, out, clerk)  # locks it
             counter = self._today(conn, site, configured, site.local_day(now))
             ticket = self._find(conn, site, ticket_ref, now, counter.services, CALLABLE)
             out.before = ticket_state(ticket)
@@ -436,31 +441,39 @@ class QueueDesk:
 
     def recall(
         self, number: int, *, site_code: str | None = None, actor: str = "",
-        audit: AuditEntry | None = None,
+        audit: AuditEntry | None = None, clerk: Clerk | None = None,
     ) -> TicketView:  # fmt: skip
         """Announce the counter's current ticket again."""
-        return self._act_on_current(number, Action.RECALL, site_code, actor, audit=audit)
+        return self._act_on_current(
+            number, Action.RECALL, site_code, actor, audit=audit, clerk=clerk
+        )
 
     def start(
         self, number: int, *, site_code: str | None = None, actor: str = "",
-        audit: AuditEntry | None = None,
+        audit: AuditEntry | None = None, clerk: Clerk | None = None,
     ) -> TicketView:  # fmt: skip
         """The called citizen has arrived: start serving."""
-        return self._act_on_current(number, Action.START, site_code, actor, audit=audit)
+        return self._act_on_current(
+            number, Action.START, site_code, actor, audit=audit, clerk=clerk
+        )
 
     def complete(
         self, number: int, *, site_code: str | None = None, actor: str = "",
-        audit: AuditEntry | None = None,
+        audit: AuditEntry | None = None, clerk: Clerk | None = None,
     ) -> TicketView:  # fmt: skip
         """The counter's current ticket has been served."""
-        return self._act_on_current(number, Action.COMPLETE, site_code, actor, audit=audit)
+        return self._act_on_current(
+            number, Action.COMPLETE, site_code, actor, audit=audit, clerk=clerk
+        )
 
     def no_show(
         self, number: int, *, site_code: str | None = None, actor: str = "", requeue: bool = False,
-        audit: AuditEntry | None = None,
+        audit: AuditEntry | None = None, clerk: Clerk | None = None,
     ) -> TicketView:  # fmt: skip
         """The called citizen did not come ("Không có mặt"); optionally back into the queue."""
-        view = self._act_on_current(number, Action.NO_SHOW, site_code, actor, audit=audit)
+        view = self._act_on_current(
+            number, Action.NO_SHOW, site_code, actor, audit=audit, clerk=clerk
+        )
         if requeue:
             return self.return_ticket(view.ticket.id, actor=actor)
         return view
@@ -468,12 +481,13 @@ class QueueDesk:
     def transfer(
         self, number: int, service_code: str, *, site_code: str | None = None, actor: str = "",
         audit: AuditEntry | None = None,
+        clerk: Clerk | None = None,
     ) -> TicketView:  # fmt: skip
         """Move the counter's current ticket to another service's queue."""
         site = self.site(site_code)
         target = self.service(site, service_code)
         return self._act_on_current(
-            number, Action.TRANSFER, site_code, actor, service=target.code, audit=audit
+            number, Action.TRANSFER, site_code, actor, service=target.code, audit=audit, clerk=clerk
         )
 
     def by_number(
@@ -576,9 +590,14 @@ class QueueDesk:
     def set_counter_state(
         self, number: int, state: CounterState, *, site_code: str | None = None, actor: str = "",
         audit: AuditEntry | None = None,
+        clerk: Clerk | None = None, cause: str = "",
     ) -> CounterView:  # fmt: skip
         """Open, pause or close a counter, logged. A ticket being served stays with a paused
-        counter; closing for the day is refused while the counter still holds one."""
+        counter; closing for the day is refused while the counter still holds one.
+
+        Opened (or paused, resumed) by a signed-in `clerk`, it is open with them; closed, it
+        is open with nobody. A device's code (clerk None) leaves its clerk as it was.
+        """
         site = self.site(site_code)
         counter = self.counter(site, number)
         out = _Outcome()
@@ -589,9 +608,14 @@ class QueueDesk:
             if state is CounterState.CLOSED and held is not None and today.state is not state:
                 # Closing would leave the citizen with nobody, or invent a handling time.
                 raise Conflict("counter_has_ticket", counter=counter.number, number=held.number)
-            result = self._change_state(conn, site, counter, today, state, now, actor, "", out)
+            before = today.state
+            if state is not CounterState.CLOSED:
+                today = self._claim(conn, site, counter, today, clerk, now, actor, out)
+            result = self._change_state(
+                conn, site, counter, today, state, now, actor, cause, out, clerk
+            )
             if audit is not None:
-                audit.changed({"state": today.state.value}, {"state": result.state.value}).write(
+                audit.changed({"state": before.value}, {"state": result.state.value}).write(
                     conn, now
                 )
             view = self._counter_view(counter, result, held)
@@ -618,12 +642,11 @@ class QueueDesk:
             now = self.clock.now()
             today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
             held = repo.active_ticket(conn, site.code, counter.number)
-            clerk = repo.counter_clerk(conn, site.code, counter.number)
+            clerk = today.clerk.username if today.clerk is not None else None
             ended = self._end_held(conn, site, counter, held, now, actor, out)
-            result = self._change_state(
+            result = self._change_state(  # closed: open with nobody
                 conn, site, counter, today, CounterState.CLOSED, now, actor, "force", out
             )
-            repo.clear_clerk(conn, site.code, counter.number)
             if audit is not None:
                 audit.changed(
                     {"state": today.state.value, "clerk": clerk, "ticket": ticket_state(held)},
@@ -726,6 +749,59 @@ class QueueDesk:
             since = self._day_start(site, self.clock.now())
             return repo.counter_log(conn, site.code, counter.number, since)
 
+    def counter_day(self, site_code: str | None, number: int) -> CounterDay:
+        """A counter's state today and its clerk."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        with self.db.read() as conn:
+            states = repo.counter_states(conn, site.code, self._day_start(site, self.clock.now()))
+        return states.get(counter.number, NOT_OPENED)
+
+    def hand_over(
+        self, number: int, clerk: Clerk, *, site_code: str | None = None, actor: str = ""
+    ) -> CounterView:
+        """Đổi ca: an open (or paused) counter goes on under `clerk`, with its ticket; no
+        close or open, one `handover` entry in its log. A closed counter is opened with them."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        out = _Outcome()
+        with self.db.write() as conn:
+            now = self.clock.now()
+            today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+            held = repo.active_ticket(conn, site.code, counter.number)
+            if today.state is CounterState.CLOSED:
+                today = self._change_state(
+                    conn, site, counter, today, CounterState.OPEN, now, actor, "", out, clerk
+                )
+            else:
+                today = self._claim(conn, site, counter, today, clerk, now, actor, out)
+            view = self._counter_view(counter, today, held)
+        for event in out.events:
+            self.bus.publish(event)
+        return view
+
+    def sign_out_counter(
+        self, number: int, clerk: Clerk, *, site_code: str | None = None, actor: str = ""
+    ) -> CounterView:
+        """Its clerk signed out ("Đăng xuất"): the counter closes, unless it holds a called or
+        served ticket (it then stays open with them, for a supervisor to close later) or is
+        open with someone else now (handed over). Logged with the cause `sign_out`."""
+        site = self.site(site_code)
+        counter = self.counter(site, number)
+        out = _Outcome()
+        with self.db.write() as conn:
+            now = self.clock.now()
+            today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+            held = repo.active_ticket(conn, site.code, counter.number)
+            if held is None and today.clerk == clerk and today.state is not CounterState.CLOSED:
+                today = self._change_state(
+                    conn, site, counter, today, CounterState.CLOSED, now, actor, "sign_out", out
+                )
+            view = self._counter_view(counter, today, held)
+        for event in out.events:
+            self.bus.publish(event)
+        return view
+
     def close_stale_counters(self) -> int:
         """After midnight: counters left open or paused yesterday read as not opened today;
         mark them closed and tell the screens. How many changed (each only once)."""
@@ -787,12 +863,14 @@ class QueueDesk:
         actor: str,
         service: str | None = None,
         audit: AuditEntry | None = None,
+        clerk: Clerk | None = None,
     ) -> TicketView:
         site = self.site(site_code)
         counter = self.counter(site, number)
 
         def work(conn: Connection, now: datetime, out: _Outcome) -> Ticket:
-            repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+            today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
+            self._claim(conn, site, counter, today, clerk, now, actor, out)
             current = repo.active_ticket(conn, site.code, counter.number)
             if current is None:
                 raise Conflict("no_current_ticket", counter=counter.number)
@@ -887,31 +965,53 @@ class QueueDesk:
 
     def _open_for_call(
         self, conn: Connection, site: Site, counter: Counter, now: datetime, actor: str,
-        out: _Outcome,
+        out: _Outcome, clerk: Clerk | None = None,
     ) -> None:  # fmt: skip
         """A call needs an open counter: a closed one (not opened yet, or closed for the day)
         is opened by the call, logged as such, so a keypad's NEXT is all a clerk needs; a
-        paused one must be resumed first (the clerk paused it on purpose)."""
+        paused one must be resumed first (the clerk paused it on purpose). A signed-in
+        clerk's call leaves it open with them."""
         today = repo.lock_counter(conn, site.code, counter.number, self._day_start(site, now))
         if today.state is CounterState.PAUSED:
             raise Conflict("counter_paused", counter=counter.number)
         if today.state is CounterState.CLOSED:
             self._change_state(
-                conn, site, counter, today, CounterState.OPEN, now, actor, "call", out
+                conn, site, counter, today, CounterState.OPEN, now, actor, "call", out, clerk
             )
+        else:
+            self._claim(conn, site, counter, today, clerk, now, actor, out)
+
+    def _claim(
+        self, conn: Connection, site: Site, counter: Counter, today: CounterDay,
+        clerk: Clerk | None, now: datetime, actor: str, out: _Outcome,
+    ) -> CounterDay:  # fmt: skip
+        """A signed-in clerk acting at an open or paused counter held by nobody or by someone
+        else: it is open with them from now on, logged as a `handover` (actor: them) and told
+        to the screens. Nothing for a device's code (None), the same clerk or a closed one."""
+        if clerk is None or today.state is CounterState.CLOSED or today.clerk == clerk:
+            return today
+        repo.set_counter_clerk(conn, site.code, counter.number, clerk)
+        entry = CounterLogEntry(counter.number, CounterChange.HANDOVER, now, actor, "")
+        repo.log_counter(conn, site.code, entry)
+        result = CounterDay(today.state, today.opened_today, clerk)
+        out.events.append(self._state_event(site, counter, result))
+        return result
 
     def _change_state(
         self, conn: Connection, site: Site, counter: Counter, today: CounterDay,
         state: CounterState, now: datetime, actor: str, cause: str, out: _Outcome,
+        clerk: Clerk | None = None,
     ) -> CounterDay:  # fmt: skip
         """Move a locked counter to `state` (nothing when already there), log it and queue
-        its counter.state event; the state it is in afterwards."""
+        its counter.state event; the state it is in afterwards. Open or paused, it is open
+        with `clerk` (None: the one it had); closed, with nobody."""
         kind = change(today.state, state)
         if kind is None:
             return today
-        repo.set_counter_state(conn, site.code, counter.number, state, now)
+        keep = (clerk or today.clerk) if state is not CounterState.CLOSED else None
+        repo.set_counter_state(conn, site.code, counter.number, state, now, keep)
         repo.log_counter(conn, site.code, CounterLogEntry(counter.number, kind, now, actor, cause))
-        result = CounterDay(state, opened_today=True)
+        result = CounterDay(state, opened_today=True, clerk=keep)
         out.events.append(self._state_event(site, counter, result))
         return result
 
@@ -919,12 +1019,12 @@ class QueueDesk:
     def _state_event(site: Site, counter: Counter, day: CounterDay) -> DeskEvent:
         return DeskEvent(
             ev.COUNTER_STATE, site.code, counter=counter, counter_state=day.state,
-            opened_today=day.opened_today,
+            opened_today=day.opened_today, clerk=day.clerk,
         )  # fmt: skip
 
     @staticmethod
     def _counter_view(counter: Counter, day: CounterDay, ticket: Ticket | None) -> CounterView:
-        return CounterView(counter, day.state, ticket, day.opened_today)
+        return CounterView(counter, day.state, ticket, day.opened_today, day.clerk)
 
     def _find(
         self,

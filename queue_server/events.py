@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .contract.events import SPECS, Event
+from .domain.counters import Clerk
 from .domain.model import Counter, CounterState, Ticket
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class DeskEvent:
     counter_state: CounterState | None = None
     opened_today: bool = True
     """With counter_state closed: False when it has not been opened today ("Chưa mở")."""
+    clerk: Clerk | None = None
+    """With counter_state: the staff member the counter is open with."""
     recall: bool = False
     previous_service: str | None = None
 

@@ -1,4 +1,7 @@
-// Clerk console: actions through the API with the counter's token; live state from /display.
+// Clerk console: actions through the API, signed in with the clerk's account (the session
+// cookie, and its CSRF token on every change) or with the counter's code (a bearer token, for
+// counter PCs that still use one: ?code=1, or a code kept from ?token=); live state from
+// /display.
 import { EVENTS } from "/contract.js";
 import { LiveQueue, applyCounterState, counterStateKey, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
 import { clockText, durationText } from "/static/counters/duration.js";
@@ -35,6 +38,12 @@ const T = {
     open_counter: "Mở quầy", close_counter: "Đóng quầy",
     opened_msg: "Đã mở quầy.", closed_msg: "Đã đóng quầy. Màn hình hiển thị «Đã đóng quầy».",
     bad_token: "Mã đăng nhập không đúng hoặc không dành cho quầy này.", network: "Không kết nối được máy chủ.",
+    clerk: "Cán bộ:", handover: "Đổi ca", use_account: "Đăng nhập bằng tài khoản cán bộ",
+    expired_title: "Phiên đăng nhập đã kết thúc", relogin: "Đăng nhập lại",
+    refused_title: (n) => `Không làm việc được tại quầy số ${n}`,
+    not_allowed: (u, n) => `Tài khoản ${u} không được làm việc tại quầy số ${n}.`,
+    other_counter: (own, n) => `Bạn đang làm việc tại quầy số ${own}. Để làm việc tại quầy số ${n}, xin đăng nhập lại và chọn quầy đó.`,
+    to_own: (n) => `Về quầy số ${n}`, choose_here: "Đăng nhập tại quầy này",
   },
   en: {
     signout: "Sign out", signin_title: "Counter sign-in", signin_label: "Counter sign-in code",
@@ -63,6 +72,12 @@ const T = {
     open_counter: "Open counter", close_counter: "Close counter",
     opened_msg: "Counter opened.", closed_msg: "Counter closed for the day; the screens say so.",
     bad_token: "Wrong sign-in code, or not for this counter.", network: "Cannot reach the server.",
+    clerk: "Officer:", handover: "Shift change", use_account: "Sign in with a staff account",
+    expired_title: "Your session has ended", relogin: "Sign in again",
+    refused_title: (n) => `You cannot work at counter ${n}`,
+    not_allowed: (u, n) => `Account ${u} may not work at counter ${n}.`,
+    other_counter: (own, n) => `You are working at counter ${own}. To work at counter ${n}, sign in again and choose it.`,
+    to_own: (n) => `Go to counter ${n}`, choose_here: "Sign in at this counter",
   },
 };
 
@@ -74,22 +89,53 @@ const number = Number(body.dataset.counter);
 const unstarted = body.dataset.unstarted || "ask";
 const storeKey = `motcua.clerk.${site}.${number}`;
 const $ = (id) => document.getElementById(id);
-const state = { counter: null, busy: false, stats: null, signedIn: false, mode: null, armed: null };
+const state = { counter: null, busy: false, stats: null, signedIn: false, mode: null, armed: null,
+  me: null, csrf: null };
 
-for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+for (const node of document.querySelectorAll("[data-i18n]")) {
+  const text = t(node.dataset.i18n);
+  if (typeof text === "string") node.textContent = text;
+}
 
 // ---- sign-in -------------------------------------------------------------
 rememberToken(storeKey);
 const token = () => localStorage.getItem(storeKey);
+const params = new URLSearchParams(location.search);
+const backArgs = new URLSearchParams(location.search);
+backArgs.delete("code");
+const here = location.pathname + (backArgs.toString() ? `?${backArgs}` : "");
+// Back to this console after signing in, this counter preselected.
+const loginUrl = (extra = "") =>
+  `/login?counter=${number}&next=${encodeURIComponent(here)}${lang === "en" ? "&lang=en" : ""}${extra}`;
+const errText = (data) => (data && data.error ? (lang === "en" ? data.error.message_en : data.error.message) : "");
 
-function showSignin(message = "") {
+function hideAll() {
   state.signedIn = false;
   delete body.dataset.ready;
   $("main").hidden = true;
-  $("signout").hidden = true;
+  for (const id of ["signout", "handover", "clerk"]) $(id).hidden = true;
+  $("signin").hidden = true;
+  $("notice").hidden = true;
+}
+
+function showSignin(message = "") {
+  hideAll();
   $("signin").hidden = false;
   $("signin-error").textContent = message;
   $("token").focus();
+}
+
+// A page-wide notice: the session ended (with the server's words: expired, or handed over),
+// or this counter is not the signed-in clerk's.
+function showNotice(kind, title, text, action, href) {
+  hideAll();
+  body.dataset.notice = kind;
+  $("notice-title").textContent = title;
+  $("notice-text").textContent = text;
+  $("notice-go").textContent = action;
+  $("notice-go").setAttribute("href", href);
+  $("notice").hidden = false;
+  $("notice-go").focus();
 }
 
 $("signin-form").addEventListener("submit", async (e) => {
@@ -97,37 +143,82 @@ $("signin-form").addEventListener("submit", async (e) => {
   localStorage.setItem(storeKey, $("token").value.trim());
   await enter();
 });
-$("signout").addEventListener("click", () => { localStorage.removeItem(storeKey); showSignin(); });
+$("signout").addEventListener("click", async () => {
+  if (token()) { localStorage.removeItem(storeKey); showSignin(); return; }
+  // Signing out closes the counter (unless it holds a citizen); then the next clerk signs in.
+  try { await api("DELETE", "/session"); } catch (_) { /* over already */ }
+  location.assign(loginUrl());
+});
+// Đổi ca: the next clerk signs in here and takes the counter over, open, with its ticket.
+$("handover").addEventListener("click", () => location.assign(loginUrl("&switch=1")));
 
 async function api(method, path, payload) {
+  const headers = { "Content-Type": "application/json" };
+  if (token()) headers["Authorization"] = `Bearer ${token()}`;
+  else if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
   const res = await fetch(`/api/v1${path}`, {
-    method,
-    headers: { "Authorization": `Bearer ${token()}`, "Content-Type": "application/json" },
+    method, headers, credentials: "same-origin",
     body: payload === undefined ? undefined : JSON.stringify(payload),
   });
   const data = await res.json().catch(() => ({}));
-  if (res.status === 401 || res.status === 403) {
+  if (token() && (res.status === 401 || res.status === 403)) {
     if (res.status === 401) localStorage.removeItem(storeKey);
-    showSignin(data.error ? (lang === "en" ? data.error.message_en : data.error.message) : t("bad_token"));
+    showSignin(errText(data) || t("bad_token"));
+    throw new Error("auth");
+  }
+  if (!token() && res.status === 401) {
+    showNotice("expired", t("expired_title"), errText(data), t("relogin"), loginUrl());
     throw new Error("auth");
   }
   if (!res.ok) throw Object.assign(new Error("api"), { data });
   return data;
 }
 
+// Signed in with an account: this counter must be the one the session works at.
+async function enterSession() {
+  const res = await fetch("/api/v1/me", { credentials: "same-origin" }).catch(() => null);
+  if (!res) { showSignin(t("network")); return false; }
+  if (res.status === 401 || res.status === 403) {
+    if (params.get("code") === "1") showSignin();
+    else location.replace(loginUrl());
+    return false;
+  }
+  const me = await res.json();
+  const allowed = me.user.counters;
+  if (me.counter !== number && (me.user.role === "clerk" || me.counter !== null)) {
+    const notMine = allowed !== null && !allowed.includes(number);
+    const text = notMine ? t("not_allowed")(me.user.username, number)
+      : me.counter !== null ? t("other_counter")(me.counter, number) : t("other_counter")("—", number);
+    const back = notMine && me.counter !== null;
+    showNotice("refused", t("refused_title")(number), text,
+      back ? t("to_own")(me.counter) : t("choose_here"),
+      back ? `/counter/${me.counter}${lang === "en" ? "?lang=en" : ""}` : loginUrl("&switch=1"));
+    return false;
+  }
+  state.me = me;
+  state.csrf = me.csrf_token;
+  $("clerk-name").textContent = me.user.name || me.user.username;
+  $("clerk").hidden = false;
+  $("handover").hidden = false;
+  return true;
+}
+
 async function enter() {
-  if (!token()) { showSignin(); return; }
+  if (!token() && !(await enterSession())) return;
   try {
     // The stats call also proves the code is valid for this counter (403 otherwise).
     setStats(await api("GET", `/counters/${number}/stats?site=${encodeURIComponent(site)}`));
   } catch (err) {
-    if (err.message !== "auth") showSignin(t("network"));
+    if (err.message !== "auth") showSignin(errText(err.data) || t("network"));
     return;
   }
   $("signin").hidden = true;
+  $("notice").hidden = true;
   $("main").hidden = false;
   $("signout").hidden = false;
+  if (!token()) { $("clerk").hidden = false; $("handover").hidden = false; }
   state.signedIn = true;
+  body.dataset.auth = token() ? "code" : "session";
   markReady();
   refreshWaiting();
 }

@@ -51,6 +51,8 @@ class CounterChange(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     CLOSED = "closed"
+    HANDOVER = "handover"
+    """Đổi ca: it stays open, now with the clerk who acted (the entry's actor)."""
 
 
 class CallingPolicy(StrEnum):

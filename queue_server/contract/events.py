@@ -200,8 +200,9 @@ SPECS: dict[Event, EventSpec] = {
     ),
     Event.COUNTER_STATE: EventSpec(
         CounterStateChanged,
-        "A counter opened, paused or closed: `counter` {number, name, state, state_text, "
-        "opened_today}",
+        "A counter opened, paused, closed or handed over to another clerk (Đổi ca): "
+        "`counter` {number, name, state, state_text, opened_today, clerk {username, name} "
+        "or null}",
     ),
     Event.SNAPSHOT: EventSpec(
         Snapshot,

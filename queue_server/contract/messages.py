@@ -162,6 +162,21 @@ MESSAGES: dict[str, Message] = {
         "Phiên đăng nhập đã hết hạn. Xin đăng nhập lại.",
         "Your session has ended. Please sign in again.",
     ),
+    "handed_over": _error(
+        ErrorKind.UNAUTHORIZED,
+        "Quầy số {counter} đã được bàn giao cho cán bộ {name} (Đổi ca). Phiên làm việc của "
+        "bạn tại quầy này đã kết thúc; xin đăng nhập lại nếu cần.",
+        "Counter {counter} was handed over to {name} (shift change). Your session at this "
+        "counter has ended; sign in again if needed.",
+        code="session_expired",
+    ),
+    "counter_taken": _error(
+        _CONFLICT,
+        "Quầy số {counter} đang mở với cán bộ {name}. Chọn «Đổi ca» để nhận quầy, hoặc chọn "
+        "quầy khác.",
+        'Counter {counter} is open with {name}. Choose "Đổi ca" (hand-over) to take it '
+        "over, or choose another counter.",
+    ),
     "csrf_failed": _error(
         ErrorKind.FORBIDDEN,
         "Yêu cầu bị từ chối: thiếu hoặc sai mã xác thực biểu mẫu (CSRF). Xin tải lại trang.",
@@ -188,6 +203,20 @@ MESSAGES: dict[str, Message] = {
         ErrorKind.FORBIDDEN,
         "Chưa chọn quầy làm việc. Xin đăng nhập lại và chọn quầy.",
         "No counter chosen. Please sign in again and choose your counter.",
+    ),
+    "forbidden_person_counter": _error(
+        ErrorKind.FORBIDDEN,
+        "Tài khoản {username} không được làm việc tại quầy số {counter}.",
+        "Account {username} may not work at counter {counter}.",
+        code="forbidden",
+    ),
+    "other_counter_chosen": _error(
+        ErrorKind.FORBIDDEN,
+        "Bạn đang làm việc tại quầy số {own}. Để làm việc tại quầy số {counter}, xin đăng "
+        "nhập lại và chọn quầy đó.",
+        "You are working at counter {own}. To work at counter {counter}, sign in again and "
+        "choose it.",
+        code="forbidden",
     ),
     # The scope of a token (web.routes.authorise): its site, its counter(s), its tickets.
     "forbidden_site": _error(
@@ -785,6 +814,15 @@ MESSAGES: dict[str, Message] = {
     ),
     # -- command line -------------------------------------------------------------------
     "cli.config_error": Message("lỗi cấu hình", "configuration error"),
+    "cli.demo_accounts": Message("Tài khoản demo", "demo accounts"),
+    "cli.demo_accounts_left": Message(
+        "cơ sở dữ liệu còn tài khoản của bản demo ({names}), với mật khẩu đã in ra màn hình. "
+        "Máy chủ của trung tâm không khởi động khi chúng còn đăng nhập được: khóa từng tài "
+        "khoản bằng «motcua user lock TÊN», hoặc dùng một cơ sở dữ liệu mới.",
+        "the database holds the demo's accounts ({names}), whose passwords were printed. A "
+        "centre's server does not start while they can sign in: lock each with "
+        "`motcua user lock NAME`, or use a fresh database.",
+    ),
     "cli.demo_local": Message(
         "Bản demo: chỉ máy này vào được; ai dùng máy này đều bấm được bàn phím mô phỏng ở "
         "/demo/devices (gọi số, tạm dừng quầy) mà không cần đăng nhập.",

@@ -277,8 +277,17 @@ class CounterRef(Out):
     name: str
 
 
+class ClerkRef(Out):
+    """The staff member a counter is open with, as the public sees them at the counter:
+    their account's username and full name (Vietnamese centres show the officer's name)."""
+
+    username: str
+    name: str
+
+
 class CounterStateRef(CounterRef):
-    """A counter and whether it takes citizens: {number, name, state, state_text, opened_today}.
+    """A counter and whether it takes citizens: {number, name, state, state_text, opened_today,
+    clerk}.
 
     A counter is `closed` until a clerk opens it each day (or its first call does).
     """
@@ -291,6 +300,10 @@ class CounterStateRef(CounterRef):
     opened_today: bool = Field(
         description="Whether it has been opened today; with `closed`, tells «Chưa mở» "
         "(false) from «Đã đóng quầy» (true)."
+    )
+    clerk: ClerkRef | None = Field(
+        description="The staff member it is open (or paused) with, signed in with their "
+        "account; null when closed, or opened with a counter's device code."
     )
 
 
@@ -489,6 +502,12 @@ class LogEntry(Out):
         description="Who acted: the counter's name for an action at a counter, else the role "
         "(kiosk, admin, ...); never a token or a person."
     )
+    staff: str | None = Field(
+        None,
+        description="The staff account that acted (`role@username`), shown only to a "
+        "supervisor or an administrator of the ticket's site; null otherwise (and for "
+        "devices' tokens).",
+    )
     service: str
     detail: str
 
@@ -571,6 +590,21 @@ class SessionRequest(Body):
         None,
         description="The counter a clerk works at (one of theirs); a supervisor or admin "
         "may leave it out.",
+    )
+    handover: bool = Field(
+        False,
+        description="Đổi ca: take over `counter` while it is open with another clerk (it "
+        "stays open, now with you; their session there ends). Without it such a sign-in is "
+        "409 `counter_taken` naming that clerk.",
+    )
+
+
+class CounterChoice(Body):
+    """A signed-in staff member picks the counter they work at (POST /api/v1/session/counter)."""
+
+    counter: Annotated[int, Field(ge=1)]
+    handover: bool = Field(
+        False, description="Đổi ca: take over the counter from the clerk it is open with."
     )
 
 

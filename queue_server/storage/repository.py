@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..domain.counters import CounterDay, CounterLogEntry, state_today
+from ..domain.counters import Clerk, CounterDay, CounterLogEntry, state_today
 from ..domain.lifecycle import ACTIVE
 from ..domain.model import CounterChange, CounterState, Ticket, TicketEvent, TicketStatus
 from .schema import (
@@ -431,33 +431,55 @@ def ensure_counters(conn: Connection, site: str, numbers: Iterable[int]) -> None
 def lock_counter(conn: Connection, site: str, number: int, day_start: datetime) -> CounterDay:
     """A counter's state today, locking its row so actions on one counter go one at a time."""
     row = conn.execute(
-        select(counters.c.state, counters.c.updated_at)
+        select(counters.c.state, counters.c.updated_at, counters.c.clerk, counters.c.clerk_name)
         .where(counters.c.site == site, counters.c.number == number)
         .with_for_update()
     ).first()
     if row is None:
         return state_today(CounterState.CLOSED, None, day_start)
-    return state_today(CounterState(row[0]), row[1], day_start)
+    return state_today(CounterState(row[0]), row[1], day_start, _clerk(row[2], row[3]))
+
+
+def _clerk(username: str | None, name: str | None) -> Clerk | None:
+    return Clerk(username, name or username) if username else None
 
 
 def counter_states(conn: Connection, site: str, day_start: datetime) -> dict[int, CounterDay]:
     """Every counter's state today (`day_start`: the site's local midnight)."""
     rows = conn.execute(
-        select(counters.c.number, counters.c.state, counters.c.updated_at).where(
-            counters.c.site == site
-        )
-    )
-    return {int(n): state_today(CounterState(s), at, day_start) for n, s, at in rows}
+        select(
+            counters.c.number, counters.c.state, counters.c.updated_at, counters.c.clerk,
+            counters.c.clerk_name,
+        ).where(counters.c.site == site)
+    )  # fmt: skip
+    return {
+        int(n): state_today(CounterState(s), at, day_start, _clerk(u, name))
+        for n, s, at, u, name in rows
+    }
 
 
 def set_counter_state(
-    conn: Connection, site: str, number: int, state: CounterState, at: datetime
-) -> None:
-    """Change a counter's state."""
+    conn: Connection, site: str, number: int, state: CounterState, at: datetime,
+    clerk: Clerk | None = None,
+) -> None:  # fmt: skip
+    """Change a counter's state and the clerk it is open with (none once closed)."""
     conn.execute(
         update(counters)
         .where(counters.c.site == site, counters.c.number == number)
-        .values(state=state.value, updated_at=at)
+        .values(
+            state=state.value, updated_at=at,
+            clerk=clerk.username if clerk and state is not CounterState.CLOSED else None,
+            clerk_name=clerk.name if clerk and state is not CounterState.CLOSED else None,
+        )
+    )  # fmt: skip
+
+
+def set_counter_clerk(conn: Connection, site: str, number: int, clerk: Clerk | None) -> None:
+    """The staff member an open counter is open with from now on (its state unchanged)."""
+    conn.execute(
+        update(counters)
+        .where(counters.c.site == site, counters.c.number == number)
+        .values(clerk=clerk.username if clerk else None, clerk_name=clerk.name if clerk else None)
     )
 
 
@@ -474,7 +496,7 @@ def close_stale_counters(conn: Connection, site: str, day_start: datetime) -> li
             counters.c.state != CounterState.CLOSED.value,
             or_(counters.c.updated_at.is_(None), counters.c.updated_at < day_start),
         )
-        .values(state=CounterState.CLOSED.value)
+        .values(state=CounterState.CLOSED.value, clerk=None, clerk_name=None)
         .returning(counters.c.number)
     ).scalars()
     return sorted(int(n) for n in rows)
@@ -531,19 +553,3 @@ def set_day_fields(
             set_at=at, actor=actor[:64],
         )
     )  # fmt: skip
-
-
-def counter_clerk(conn: Connection, site: str, number: int) -> str | None:
-    """The username a counter is open with, if any."""
-    return conn.execute(
-        select(counters.c.clerk).where(counters.c.site == site, counters.c.number == number)
-    ).scalar()
-
-
-def clear_clerk(conn: Connection, site: str, number: int) -> None:
-    """The counter is open with nobody any more."""
-    conn.execute(
-        update(counters)
-        .where(counters.c.site == site, counters.c.number == number)
-        .values(clerk=None, clerk_name=None)
-    )

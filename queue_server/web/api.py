@@ -15,18 +15,25 @@ from pydantic import BaseModel
 
 from ..contract import models as m
 from ..desk import QueueDesk, TicketView
+from ..domain.counters import Clerk
 from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
 from .auditing import audited, request_entry
-from .routes import Api, View, check_site, principal, target_ticket
+from .routes import SESSION_COOKIE, Api, View, check_site, principal, target_ticket
 from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
 api = Api("api", __name__, url_prefix="/api/v1")
 bp = api.blueprint
 
 COUNTER_ROLES = ("clerk", "agent", "admin")
-STAFF = ("clerk", "agent", "admin")
+"""Who serves citizens at a counter: its clerk (a person or the counter's code), its agent's
+keypad, an admin. Not a supervisor: calling and serving are a clerk's."""
+CORRECTORS = ("clerk", "supervisor", "admin")
+"""Who corrects the queue: a ticket's cancel and return (a supervisor: at their site)."""
+COUNTER_STATE_ROLES = (*COUNTER_ROLES, "supervisor")
+"""Who opens, pauses, resumes and closes a counter (a supervisor closes one left open)."""
+STAFF = ("clerk", "agent", "supervisor", "admin")
 COUNTER_ERRORS = ("unknown_site", "unknown_counter")
 # What moving a counter's ticket can run into (desk.py): the counter's state and the ticket's.
 MOVE_ERRORS = (
@@ -57,6 +64,15 @@ def site(query: m.SiteQuery | None = None) -> Site:
     if "principal" in g:
         check_site(g.principal, chosen.code)
     return chosen
+
+
+def clerk_at(number: int) -> Clerk | None:
+    """The signed-in staff member acting at counter `number` (their session's counter), whom
+    the counter is then open with; None for a device's or system's token."""
+    who = principal()
+    if who.person and who.counter == number:
+        return Clerk(who.username, who.name or who.username)
+    return None
 
 
 def ticket_answer(view: TicketView | None) -> m.TicketAnswer:
@@ -244,6 +260,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
     events = desk().history(path.ticket_id)
     s = desk().site(desk().get(path.ticket_id).ticket.site)
     t = timing(events)
+    overseer = overseer_of(s)
     return m.TicketLog(
         events=[
             m.LogEntry(
@@ -251,6 +268,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
                 at=e.at.astimezone(s.tz).isoformat(timespec="milliseconds"),
                 counter=e.counter,
                 actor=public_actor(e.actor, e.counter, s),  # never the token or the name
+                staff=e.actor if overseer and "@" in e.actor else None,
                 service=e.service,
                 detail=e.detail,
             )
@@ -265,7 +283,7 @@ def ticket_log(path: m.TicketPath) -> m.TicketLog:
 @api.post(
     "/tickets/<ticket_id>/return",
     response=m.TicketAnswer,
-    roles=("clerk", "admin"),
+    roles=CORRECTORS,
     path=m.TicketPath,
     body=m.Empty,
     errors=("unknown_ticket", "illegal_transition"),
@@ -281,7 +299,7 @@ def return_ticket(path: m.TicketPath) -> m.TicketAnswer:
 @api.post(
     "/tickets/<ticket_id>/cancel",
     response=m.TicketAnswer,
-    roles=("clerk", "admin"),
+    roles=CORRECTORS,
     path=m.TicketPath,
     body=m.Empty,
     errors=("unknown_ticket", "illegal_transition"),
@@ -309,7 +327,7 @@ def by_number_action(action: str) -> Callable[[View], View]:
     return api.post(
         f"/tickets/by-number/<ticket_number>/{action}",
         response=m.TicketAnswer,
-        roles=("clerk", "supervisor", "admin"),
+        roles=CORRECTORS,
         path=m.TicketNumberPath,
         query=m.SiteQuery,
         body=m.Empty,
@@ -346,12 +364,13 @@ def counter_action(
     *,
     response: type[BaseModel] = m.TicketAnswer,
     errors: tuple[str, ...] = MOVE_ERRORS,
+    roles: tuple[str, ...] = COUNTER_ROLES,
 ) -> Callable[[View], View]:
-    """A POST on one counter by its clerk, an agent or an admin."""
+    """A POST on one counter by its clerk, an agent or an admin (`roles`)."""
     return api.post(
         f"/counters/<int:number>/{rule}",
         response=response,
-        roles=COUNTER_ROLES,
+        roles=roles,
         path=m.CounterPath,
         query=m.SiteQuery,
         body=body,
@@ -374,6 +393,7 @@ def call_next(path: m.CounterPath, query: m.SiteQuery, body: m.CallNextRequest) 
     s = site(query)
     view = desk().call_next(
         path.number, site_code=s.code, actor=principal().actor, unstarted=body.unstarted,
+        clerk=clerk_at(path.number),
         audit=audited("ticket.call_next", f"counter {path.number}", s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -398,6 +418,7 @@ def call_specific(path: m.CounterPath, query: m.SiteQuery, body: m.CallRequest) 
             check_site(principal(), desk().get(ref).ticket.site)
     view = desk().call_ticket(
         path.number, body.ticket, site_code=s.code, actor=principal().actor,
+        clerk=clerk_at(path.number),
         audit=request_entry("ticket.call", site=s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -408,7 +429,7 @@ def recall(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """Announce the current ticket again"""
     s = site(query)
     view = desk().recall(
-        path.number, site_code=s.code, actor=principal().actor,
+        path.number, site_code=s.code, actor=principal().actor, clerk=clerk_at(path.number),
         audit=audited("ticket.recall", site=s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -419,7 +440,7 @@ def start(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """The called citizen arrived: start serving"""
     s = site(query)
     view = desk().start(
-        path.number, site_code=s.code, actor=principal().actor,
+        path.number, site_code=s.code, actor=principal().actor, clerk=clerk_at(path.number),
         audit=audited("ticket.start", site=s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -430,7 +451,7 @@ def complete(path: m.CounterPath, query: m.SiteQuery) -> m.TicketAnswer:
     """Complete the current ticket"""
     s = site(query)
     view = desk().complete(
-        path.number, site_code=s.code, actor=principal().actor,
+        path.number, site_code=s.code, actor=principal().actor, clerk=clerk_at(path.number),
         audit=audited("ticket.complete", site=s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -442,6 +463,7 @@ def no_show(path: m.CounterPath, query: m.SiteQuery, body: m.NoShowRequest) -> m
     s = site(query)
     view = desk().no_show(
         path.number, site_code=s.code, actor=principal().actor, requeue=body.requeue,
+        clerk=clerk_at(path.number),
         audit=audited("ticket.no_show", site=s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -455,6 +477,7 @@ def transfer(path: m.CounterPath, query: m.SiteQuery, body: m.TransferRequest) -
     s = site(query)
     view = desk().transfer(
         path.number, body.service, site_code=s.code, actor=principal().actor,
+        clerk=clerk_at(path.number),
         audit=request_entry("ticket.transfer", site=s.code),
     )  # fmt: skip
     return ticket_answer(view)
@@ -486,11 +509,14 @@ def _state(number: int, state: CounterState, query: m.SiteQuery) -> m.CounterAns
     s = site(query)
     audit = audited(f"counter.{AUDIT_STATE[state]}", f"counter {number}", s.code)
     view = desk().set_counter_state(
-        number, state, site_code=s.code, actor=principal().actor, audit=audit
+        number,
+        state,
+        site_code=s.code,
+        actor=principal().actor,
+        clerk=clerk_at(number),
+        audit=audit,
     )
-    return m.CounterAnswer(
-        counter=counter_now(view.counter, view.state, view.opened_today, view.ticket, s, base_url())
-    )
+    return m.CounterAnswer(counter=counter_now(view, s, base_url()))
 
 
 AUDIT_STATE = {
@@ -501,7 +527,7 @@ AUDIT_STATE = {
 """The audit action of each state a counter is put in (counter.open, counter.pause, ...)."""
 
 
-@counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action("open", response=m.CounterAnswer, errors=COUNTER_ERRORS, roles=COUNTER_STATE_ROLES)
 def open_counter(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Open the counter for the day (Mở quầy)
 
@@ -511,19 +537,26 @@ def open_counter(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     return _state(path.number, CounterState.OPEN, query)
 
 
-@counter_action("pause", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action("pause", response=m.CounterAnswer, errors=COUNTER_ERRORS, roles=COUNTER_STATE_ROLES)
 def pause(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Pause the counter (Tạm dừng)"""
     return _state(path.number, CounterState.PAUSED, query)
 
 
-@counter_action("resume", response=m.CounterAnswer, errors=COUNTER_ERRORS)
+@counter_action(
+    "resume", response=m.CounterAnswer, errors=COUNTER_ERRORS, roles=COUNTER_STATE_ROLES
+)
 def resume(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Open the counter again (Tiếp tục)"""
     return _state(path.number, CounterState.OPEN, query)
 
 
-@counter_action("close", response=m.CounterAnswer, errors=(*COUNTER_ERRORS, "counter_has_ticket"))
+@counter_action(
+    "close",
+    response=m.CounterAnswer,
+    errors=(*COUNTER_ERRORS, "counter_has_ticket"),
+    roles=COUNTER_STATE_ROLES,
+)
 def close(path: m.CounterPath, query: m.SiteQuery) -> m.CounterAnswer:
     """Close the counter for the day (Đóng quầy)
 
@@ -553,18 +586,35 @@ def waiting(path: m.CounterPath, query: m.SiteQuery) -> m.Waiting:
     return m.Waiting(tickets=[public_view(v, s) for v in views])
 
 
-def staff_of(s: Site, number: int) -> bool:
-    """The caller's token, if any, is the counter's clerk's or an admin's of the site.
-
-    On a route open to anyone a missing, unknown or revoked token reads as anyone, not 401.
-    """
-    if "Authorization" not in request.headers:
+def overseer_of(s: Site) -> bool:
+    """The caller is a supervisor or an admin of the site (a token or a session); on a
+    route open to anyone, a missing or refused credential reads as anyone."""
+    if "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
         return False
     try:
         who = principal()
     except DomainError:
         return False
-    return who.role in ("clerk", "admin") and who.at_site(s.code) and who.at_counter(number)
+    return who.role in ("supervisor", "admin") and who.at_site(s.code)
+
+
+def staff_of(s: Site, number: int) -> bool:
+    """The caller's token, if any, is the counter's clerk's or an admin's of the site.
+
+    On a route open to anyone a missing, unknown or revoked token (or an ended session)
+    reads as anyone, not 401.
+    """
+    if "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        return False
+    try:
+        who = principal()
+    except DomainError:
+        return False
+    return (
+        who.role in ("clerk", "supervisor", "admin")
+        and who.at_site(s.code)
+        and who.at_counter(number)
+    )
 
 
 @api.post("/agent/health", response=m.Stored, roles=("agent",), body=m.AgentHealthRequest)
@@ -601,7 +651,7 @@ def devices() -> m.Devices:
 @api.get(
     "/counters/<int:number>/stats",
     response=m.CounterStats,
-    roles=COUNTER_ROLES,
+    roles=COUNTER_STATE_ROLES,
     path=m.CounterPath,
     query=m.SiteQuery,
     errors=COUNTER_ERRORS,

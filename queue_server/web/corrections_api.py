@@ -42,7 +42,7 @@ def force_close(path: m.CounterPath, query: m.SiteQuery) -> m.ForceCloseAnswer:
         audit=request_entry("counter.force_close", f"counter {path.number}", s.code),
     )  # fmt: skip
     return m.ForceCloseAnswer(
-        counter=counter_now(view.counter, view.state, view.opened_today, None, s, base_url()),
+        counter=counter_now(view, s, base_url()),
         ticket=ticket_answer(ticket).ticket,
     )
 

@@ -73,7 +73,9 @@ class Broadcaster:
             parts["ticket"] = public_ticket(event.ticket, site)
         if event.name == Event.COUNTER_STATE:
             assert event.counter is not None and event.counter_state is not None
-            parts["counter"] = counter_state(event.counter, event.counter_state, event.opened_today)
+            parts["counter"] = counter_state(
+                event.counter, event.counter_state, event.opened_today, event.clerk
+            )
         elif event.counter is not None:
             parts["counter"] = counter_ref(event.counter)
         if event.name == Event.CALLED:

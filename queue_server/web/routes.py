@@ -207,8 +207,12 @@ def check_counter(who: Principal, number: int) -> None:
     """403 unless the token may act on counter `number` (of a site it may act at)."""
     if who.at_counter(number):
         return
-    if who.role == "clerk" and who.person and who.counter is None:
-        raise DomainError("no_counter_chosen")
+    if who.role == "clerk" and who.person:
+        if who.counters is not None and number not in who.counters:
+            raise DomainError("forbidden_person_counter", username=who.username, counter=number)
+        if who.counter is None:
+            raise DomainError("no_counter_chosen")
+        raise DomainError("other_counter_chosen", own=who.counter, counter=number)
     if who.role == "clerk":
         raise DomainError("forbidden_counter", own=who.counter, counter=number)
     own = ", ".join(str(c) for c in sorted(who.counters or ()))

@@ -7,8 +7,8 @@ from datetime import datetime
 from ..auth import PERSON_ROLES, ROLES
 from ..contract import models as m
 from ..contract.messages import MESSAGES
-from ..desk import Snapshot, TicketView
-from ..domain.counters import CounterDay
+from ..desk import CounterView, Snapshot, TicketView
+from ..domain.counters import Clerk, CounterDay
 from ..domain.model import STATUS_VI, Counter, CounterState, Service, Site, Ticket
 from ..voice import Spoken
 
@@ -81,23 +81,27 @@ def counter_ref(counter: Counter) -> m.CounterRef:
     return m.CounterRef(number=counter.number, name=counter.name)
 
 
-def counter_state(counter: Counter, state: CounterState, opened_today: bool) -> m.CounterStateRef:
-    """{"number", "name", "state", "state_text", "opened_today"} of a counter."""
+def clerk_ref(clerk: Clerk | None) -> m.ClerkRef | None:
+    """{"username", "name"} of a counter's clerk, or None."""
+    return m.ClerkRef(username=clerk.username, name=clerk.name) if clerk else None
+
+
+def counter_state(
+    counter: Counter, state: CounterState, opened_today: bool, clerk: Clerk | None = None
+) -> m.CounterStateRef:
+    """{"number", "name", "state", "state_text", "opened_today", "clerk"} of a counter."""
     label = MESSAGES[CounterDay(state, opened_today).label_code].vi
     return m.CounterStateRef(
         number=counter.number, name=counter.name, state=state, state_text=label,
-        opened_today=opened_today,
+        opened_today=opened_today, clerk=clerk_ref(clerk),
     )  # fmt: skip
 
 
-def counter_now(
-    counter: Counter, state: CounterState, opened_today: bool, ticket: Ticket | None,
-    site: Site, base_url: str,
-) -> m.CounterNow:  # fmt: skip
-    """A counter, its state and the ticket it holds."""
+def counter_now(view: CounterView, site: Site, base_url: str) -> m.CounterNow:
+    """A counter, its state, its clerk and the ticket it holds."""
     return m.CounterNow(
-        **counter_state(counter, state, opened_today).model_dump(),
-        ticket=ticket_out(ticket, site, base_url) if ticket else None,
+        **dict(counter_state(view.counter, view.state, view.opened_today, view.clerk)),
+        ticket=ticket_out(view.ticket, site, base_url) if view.ticket else None,
     )
 
 
@@ -153,7 +157,7 @@ def snapshot_out(
         time=iso(snap.taken_at, site),
         counters=[
             m.SnapshotCounter(
-                **dict(counter_state(v.counter, v.state, v.opened_today)),
+                **dict(counter_state(v.counter, v.state, v.opened_today, v.clerk)),
                 ticket=public_ticket(v.ticket, site) if v.ticket else None,
                 services=list(v.counter.services),
             )

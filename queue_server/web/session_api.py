@@ -7,11 +7,22 @@ requests made with it carry the session's CSRF token (web.routes.principal).
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Response, current_app, jsonify, request
 
-from ..accounts import User, authenticate, open_session, sign_out
+from .. import audit
+from ..accounts import (
+    User,
+    authenticate,
+    end_counter_sessions,
+    open_session,
+    set_session_counter,
+    sign_out,
+)
 from ..auth import ALL_SITES, Principal
 from ..contract import models as m
+from ..domain.counters import Clerk
 from ..domain.errors import DomainError
 from .api import api, desk
 from .routes import SESSION_COOKIE, principal
@@ -60,7 +71,38 @@ def _counter_for(user: User, asked: int | None) -> int | None:
     return None
 
 
-@api.post("/session", response=m.SessionAnswer, body=m.SessionRequest, errors=LOGIN_ERRORS)
+def take_counter(user: User | Principal, counter: int | None, handover: bool, site: str) -> None:
+    """A person starts working at `counter` of `site`. Open with another clerk, it is theirs
+    only with `handover` (Đổi ca: it stays open, now with this person, and the other clerk's
+    session there ends), else 409 `counter_taken` naming that clerk."""
+    if counter is None:
+        return
+    ext = current_app.extensions["motcua"]
+    today = desk().counter_day(site, counter)
+    holder = today.clerk
+    if holder is None or holder.username == user.username:
+        return
+    if not handover:
+        raise DomainError("counter_taken", counter=counter, name=holder.name)
+    actor = f"{user.role}@{user.username}"[:64]
+    desk().hand_over(counter, Clerk(user.username, user.name or user.username), site_code=site,
+                     actor=actor)  # fmt: skip
+    user_id = user.id if isinstance(user, User) else -user.token_id
+    end_counter_sessions(ext.db, desk().clock, site, counter, keep_user=user_id)
+    audit.record(
+        ext.db, desk().clock.now(), actor=actor, role=user.role,
+        address=request.remote_addr or "", site=site, action="counter.handover",
+        target=f"counter {counter}", before={"clerk": holder.username},
+        after={"clerk": user.username},
+    )  # fmt: skip
+
+
+@api.post(
+    "/session",
+    response=m.SessionAnswer,
+    body=m.SessionRequest,
+    errors=(*LOGIN_ERRORS, "counter_taken"),
+)
 def create_session(body: m.SessionRequest) -> Response:
     """Sign in (Đăng nhập)
 
@@ -68,6 +110,11 @@ def create_session(body: m.SessionRequest) -> Response:
     passwords in a row the account is locked (403 `account_locked`) until a supervisor or an
     administrator unlocks it. The answer sets the session cookie; send `csrf_token` back as
     `X-CSRF-Token` on every change made with it.
+
+    A clerk with one counter works there; one with several names it in `counter` (or picks
+    it afterwards with `POST /session/counter`). The counter is open with them from their
+    first opening or call until «Đóng quầy», «Đăng xuất» or the day's end. A counter open
+    with another clerk needs `"handover": true` (Đổi ca), else 409 `counter_taken`.
     """
     ext = current_app.extensions["motcua"]
     address = request.remote_addr or ""
@@ -76,6 +123,7 @@ def create_session(body: m.SessionRequest) -> Response:
     user = authenticate(ext.db, desk().clock, body.username, body.password)
     counter = _counter_for(user, body.counter)
     site = desk().site(None if user.site == ALL_SITES else user.site).code
+    take_counter(user, counter, body.handover, site)
     signed = open_session(ext.db, desk().clock, user, counter=counter, site=site, address=address)
     answer = m.SessionAnswer(user=staff_user(user), counter=counter, csrf_token=signed.csrf)
     resp = jsonify(answer.model_dump(mode="json"))
@@ -86,11 +134,45 @@ def create_session(body: m.SessionRequest) -> Response:
     return resp
 
 
-@api.delete("/session", response=m.Stored, roles=PEOPLE, errors=("not_a_person", "csrf_failed"))
-def delete_session() -> Response:
-    """Sign out (Đăng xuất)"""
+@api.post(
+    "/session/counter",
+    response=m.Me,
+    roles=PEOPLE,
+    body=m.CounterChoice,
+    errors=("not_a_person", "unknown_counter", "counter_not_allowed", "counter_taken"),
+)
+def choose_counter(body: m.CounterChoice) -> m.Me:
+    """Choose the counter to work at (Chọn quầy), or take one over (Đổi ca)
+
+    For the signed-in person's session: one of a clerk's counters (any of the site's for a
+    supervisor or admin). A counter open with another clerk needs `"handover": true`, else
+    409 `counter_taken` naming that clerk.
+    """
     who = person()
     assert who.session_id is not None
+    site = desk().site(None if who.all_sites else who.site)
+    desk().counter(site, body.counter)  # 404 unknown_counter
+    if who.counters is not None and body.counter not in who.counters:
+        raise DomainError("counter_not_allowed", username=who.username, counter=body.counter)
+    take_counter(who, body.counter, body.handover, site.code)
+    set_session_counter(current_app.extensions["motcua"].db, who.session_id, body.counter)
+    return m.Me(user=staff_user(who), counter=body.counter, csrf_token=who.csrf)
+
+
+@api.delete("/session", response=m.Stored, roles=PEOPLE, errors=("not_a_person", "csrf_failed"))
+def delete_session() -> Response:
+    """Sign out (Đăng xuất)
+
+    The counter the person worked at closes with them («Đã đóng quầy»), unless it still
+    holds a called or served ticket: it then stays open with them, to be finished by the
+    next clerk (Đổi ca) or closed by a supervisor, and closes anyway at the day's end.
+    """
+    who = person()
+    assert who.session_id is not None
+    if who.counter is not None:
+        clerk = Clerk(who.username, who.name or who.username)
+        with suppress(DomainError):  # a counter since removed from the centre
+            desk().sign_out_counter(who.counter, clerk, site_code=who.site, actor=who.actor)
     sign_out(current_app.extensions["motcua"].db, desk().clock, who.session_id)
     resp = jsonify(m.Stored(ok=True).model_dump(mode="json"))
     resp.delete_cookie(SESSION_COOKIE, path="/", samesite="Lax", secure=secure_cookies())

@@ -1,8 +1,11 @@
-"""Who may do what: every write route × token × ticket state, in a centre with two sites.
+"""Who may do what: every write route × caller × ticket state, in a centre with two sites.
 
 The rule (web.routes.authorise): a token acts at its own site (an admin token made for all
 sites: at any); a clerk on its own counter, and on tickets at its counter or waiting for a
 field its counter serves; an agent on the counters listed with its token (none: all).
+Staff accounts (signed in with a real session, the cookie and its CSRF token) follow the
+same rule by role: a clerk at the counter they chose, a supervisor corrects the queue at
+their site (cancel, return, open, pause, close a counter) but neither calls nor serves.
 "Allowed" means the answer is not 403: a success, or the domain's own 404/409 when the
 ticket's state forbids the action. Every refusal is a 403 naming what is refused, and
 changes nothing.
@@ -18,13 +21,14 @@ from typing import Any
 
 import pytest
 
+from queue_server.accounts import create_user
 from queue_server.app import create_app
 from queue_server.auth import ALL_SITES, create_token, revoke_token
 from queue_server.domain.clock import FakeClock
 from queue_server.domain.model import CounterState
 from queue_server.storage.database import Database
 from queue_server.web.openapi import openapi_document
-from tests.conftest import auth, centre_text, local, make_config, second_site
+from tests.conftest import STAFF_PASSWORD, auth, centre_text, local, make_config, second_site
 
 API = "/api/v1"
 
@@ -56,7 +60,15 @@ WHO = {
     "admin": Who("admin"),
     "admin of other site": Who("admin", "other"),
     "admin of all sites": Who("admin", ALL_SITES),
+    # staff accounts, signed in: role, site, the counters allowed and the one chosen
+    "clerk account at 1": Who("clerk", counter=1, counters=(1, 2)),
+    "clerk account of 3 only": Who("clerk", counter=3, counters=(3,)),
+    "supervisor": Who("supervisor"),
+    "supervisor of other site": Who("supervisor", "other"),
+    "admin account": Who("admin"),
 }
+PEOPLE = frozenset(n for n in WHO if "account" in n or n.startswith("supervisor"))
+ADMIN_ACCOUNT = frozenset({"admin account"})
 
 STATES = ("waiting HT", "waiting DD", "called by 1", "called by 2", "no-show at 1", "no-show at 2")
 ALL, NONE = frozenset(STATES), frozenset[str]()
@@ -69,17 +81,24 @@ CLERK_ROUTES = {
     "clerk 3": frozenset({"waiting DD"}),
     "admin": ALL,
     "admin of all sites": ALL,
+    "clerk account at 1": frozenset({"waiting HT", "called by 1", "no-show at 1", "no-show at 2"}),
+    "clerk account of 3 only": frozenset({"waiting DD"}),
+    "supervisor": ALL,
+    "admin account": ALL,
 }
 KIOSK_ROUTES = {
     **{w: NONE for w in WHO},
     "kiosk": ALL,
     "admin": ALL,
     "admin of all sites": ALL,
+    "admin account": ALL,
 }
 # Counter routes, on counter 1 of site "test": who may act there.
 AT_COUNTER_1 = frozenset({"clerk 1", "agent (all counters)", "agent of 1,2", "admin",
-                          "admin of all sites"})  # fmt: skip
-AT_SITE = frozenset({"kiosk", "admin", "admin of all sites"})
+                          "admin of all sites", "clerk account at 1", "admin account"})  # fmt: skip
+# Opening, pausing, resuming and closing it: a supervisor of its site too.
+STATE_OF_COUNTER_1 = AT_COUNTER_1 | {"supervisor"}
+AT_SITE = frozenset({"kiosk", "admin", "admin of all sites", "admin account"})
 AGENTS = frozenset(w for w, who in WHO.items() if who.role == "agent")
 
 COUNTER_BODIES: dict[str, dict[str, Any]] = {
@@ -112,19 +131,26 @@ ROWS: dict[str, Row] = {
     "/tickets/by-number/{ticket_number}/return": Row("number", CLERK_ROUTES, {}),
     "/counters/{number}/call": Row("call", AT_COUNTER_1, {}),
     **{
-        f"/counters/{{number}}/{action}": Row("counter", AT_COUNTER_1, body)
+        f"/counters/{{number}}/{action}": Row(
+            "counter",
+            STATE_OF_COUNTER_1 if action in ("open", "pause", "resume", "close") else AT_COUNTER_1,
+            body,
+        )
         for action, body in COUNTER_BODIES.items()
     },
     "/agent/health": Row("agent", AGENTS, {"devices": []}),
     # A supervisor's correction (sessions), or an admin token's.
     "/counters/{number}/force-close": Row(
-        "counter", frozenset({"admin", "admin of all sites"}), {}
+        "counter", frozenset({"admin", "admin of all sites", "supervisor", "admin account"}), {}
     ),
-    # Accounts are administered by people signed in, never with a token (even an admin's).
-    "/users": Row("users", NONE, {"username": "x", "role": "clerk", "password": "12345678"}),
-    "/users/{username}/password": Row("users", NONE, {"password": "12345678"}),
-    "/users/{username}/lock": Row("users", NONE, {}),
-    "/users/{username}/unlock": Row("users", NONE, {}),
+    # Accounts are administered by people signed in, never with a token (even an admin's):
+    # an admin account; a supervisor only lifts a lockout.
+    "/users": Row(
+        "users", ADMIN_ACCOUNT, {"username": "x", "role": "clerk", "password": "12345678"}
+    ),
+    "/users/{username}/password": Row("users", ADMIN_ACCOUNT, {"password": "12345678"}),
+    "/users/{username}/lock": Row("users", ADMIN_ACCOUNT, {}),
+    "/users/{username}/unlock": Row("users", ADMIN_ACCOUNT | {"supervisor"}, {}),
 }
 
 
@@ -134,26 +160,58 @@ def write_routes(app: Any) -> list[str]:
     return sorted(path[len(API) :] for path, ops in doc["paths"].items() if "post" in ops)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """How a row of WHO calls: a bearer token on a shared client, or a person's own client
+    holding their session cookie, sending its CSRF token."""
+
+    client: Any
+    headers: dict[str, str]
+
+    def post(self, url: str, **kw: Any) -> Any:
+        return self.client.post(url, headers=self.headers, **kw)
+
+    def get(self, url: str) -> Any:
+        return self.client.get(url, headers=self.headers)
+
+
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[Any]:
-    """The two-site centre on SQLite, and a token for every row of WHO."""
+    """The two-site centre on SQLite, and a caller for every row of WHO: a token, or an
+    account signed in through POST /api/v1/session."""
     clock = FakeClock(local(2026, 11, 26, 9, 0))
     config = make_config(tmp_path, centre_text() + OTHER_SITE)
     app = create_app(config, clock=clock)
     ext = app.extensions["motcua"]
-    tokens = {
-        name: create_token(
-            ext.db, clock, role=w.role, site=w.site, counter=w.counter, counters=w.counters,
-            name=name,
-        )
-        for name, w in WHO.items()
-    }  # fmt: skip
-    yield app, tokens
+    shared = app.test_client()
+    callers: dict[str, Caller] = {}
+    for name, w in WHO.items():
+        if name not in PEOPLE:
+            token = create_token(
+                ext.db, clock, role=w.role, site=w.site, counter=w.counter, counters=w.counters,
+                name=name,
+            )  # fmt: skip
+            callers[name] = Caller(shared, auth(token))
+            continue
+        username = name.replace(" ", "-")
+        create_user(
+            ext.db, clock, username=username, password=STAFF_PASSWORD, role=w.role, site=w.site,
+            name=name, counters=w.counters,
+        )  # fmt: skip
+        own = app.test_client()
+        body: dict[str, Any] = {"username": username, "password": STAFF_PASSWORD}
+        if w.counter is not None:
+            body["counter"] = w.counter
+        signed = own.post(f"{API}/session", json=body)
+        assert signed.status_code == 200, signed.get_json()
+        callers[name] = Caller(own, {"X-CSRF-Token": signed.get_json()["csrf_token"]})
+    yield app, callers
     ext.db.dispose()
 
 
-SIGN_IN = {"/session"}
-"""Write routes that take no token: signing in (tested in test_sessions.py)."""
+SIGN_IN = {"/session", "/session/counter"}
+"""Write routes of sessions and accounts, tested in test_sessions.py and
+test_counter_clerk.py."""
 
 
 def test_every_write_route_has_a_row(centre: Any) -> None:
@@ -191,12 +249,11 @@ def check(resp: Any, allowed: bool, where: str, failures: list[str]) -> None:
 
 @pytest.mark.parametrize("route", sorted(ROWS))
 def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
-    app, tokens = centre
-    client, desk = app.test_client(), app.extensions["motcua"].desk
+    app, callers = centre
+    desk = app.extensions["motcua"].desk
     row = ROWS[route]
     failures: list[str] = []
-    for name, token in tokens.items():
-        headers = auth(token)
+    for name, caller in callers.items():
         if row.kind in ("ticket", "number", "call"):
             for state in STATES:
                 tid = ticket_in(desk, state)
@@ -216,7 +273,7 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
                     body = row.body
                     assert isinstance(row.allowed, dict)
                     allowed = state in row.allowed[name]
-                resp = client.post(url, json=body, headers=headers)
+                resp = caller.post(url, json=body)
                 check(resp, allowed, f"{name} × {state}", failures)
                 if resp.status_code == 403 and desk.get(tid).ticket != before:
                     failures.append(f"{name} × {state}: refused, yet the ticket changed")
@@ -227,17 +284,17 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
             url = f"{API}{route.replace('{number}', '1').replace('{username}', 'nobody')}"
             if row.kind != "agent":
                 url += "?site=test"
-            resp = client.post(url, json=row.body, headers=headers)
+            resp = caller.post(url, json=row.body)
             check(resp, name in row.allowed, name, failures)
     assert not failures, "\n".join([route, *failures])
 
 
 def test_refusals_name_what_is_refused(centre: Any) -> None:
-    app, tokens = centre
-    client, desk = app.test_client(), app.extensions["motcua"].desk
+    app, callers = centre
+    desk = app.extensions["motcua"].desk
 
     def error(who: str, url: str, **body: Any) -> tuple[str, str]:
-        resp = client.post(f"{API}{url}", json=body, headers=auth(tokens[who]))
+        resp = callers[who].post(f"{API}{url}", json=body)
         assert resp.status_code == 403, resp.get_data(as_text=True)
         e = resp.get_json()["error"]
         return e["message"], e["message_en"]
@@ -275,32 +332,46 @@ def test_refusals_name_what_is_refused(centre: Any) -> None:
         "This token of site other may not act at site test."
     )
     assert desk.get(waiting).ticket.status.value == "waiting"
+    # People are named as such: their account, the counter they chose, their role.
+    assert error("clerk account of 3 only", "/counters/1/call-next") == (
+        "Tài khoản clerk-account-of-3-only không được làm việc tại quầy số 1.",
+        "Account clerk-account-of-3-only may not work at counter 1.",
+    )
+    assert error("clerk account at 1", "/counters/2/call-next")[0] == (
+        "Bạn đang làm việc tại quầy số 1. Để làm việc tại quầy số 2, xin đăng nhập lại và "
+        "chọn quầy đó."
+    )
+    assert error("supervisor", "/counters/1/call-next?site=test")[1] == (
+        "Not allowed: for role supervisor."
+    )
 
 
 def test_reads_for_staff_are_scoped_too(centre: Any) -> None:
     """A counter's figures are its clerk's (and its agent's, and the site's admins');
     printers and device reports are the token's site's."""
-    app, tokens = centre
-    client = app.test_client()
+    _, callers = centre
 
     def status(who: str, url: str) -> int:
-        return int(client.get(f"{API}{url}", headers=auth(tokens[who])).status_code)
+        return int(callers[who].get(f"{API}{url}").status_code)
 
     stats = "/counters/1/stats?site=test"
-    assert [status(w, stats) for w in ("clerk 1", "agent of 1,2", "admin", "admin of all sites")] \
-        == [200] * 4  # fmt: skip
-    for who in ("clerk 3", "agent of 3", "admin of other site", "clerk 1 of other site"):
+    readers = ("clerk 1", "agent of 1,2", "admin", "admin of all sites", "clerk account at 1",
+               "supervisor", "admin account")  # fmt: skip
+    assert [status(w, stats) for w in readers] == [200] * len(readers)
+    for who in ("clerk 3", "agent of 3", "admin of other site", "clerk 1 of other site",
+                "clerk account of 3 only", "supervisor of other site"):  # fmt: skip
         assert status(who, stats) == 403, who
-    client.post(f"{API}/agent/health", json={"devices": []}, headers=auth(tokens["agent of 3"]))
-    client.post(
-        f"{API}/agent/health", json={"devices": []}, headers=auth(tokens["agent of other site"])
-    )
+    callers["agent of 3"].post(f"{API}/agent/health", json={"devices": []})
+    callers["agent of other site"].post(f"{API}/agent/health", json={"devices": []})
 
     def sites(who: str, url: str, key: str) -> set[str]:
-        body = client.get(f"{API}{url}", headers=auth(tokens[who])).get_json()
+        body = callers[who].get(f"{API}{url}").get_json()
         return {item["site"] for item in body[key]}
 
     assert sites("admin", "/devices", "agents") == {"test"}
+    assert sites("supervisor", "/devices", "agents") == {"test"}
+    assert sites("supervisor of other site", "/devices", "agents") == {"other"}
+    assert sites("supervisor", "/printers", "printers") <= {"test"}
     assert sites("admin of other site", "/devices", "agents") == {"other"}
     assert sites("admin of all sites", "/devices", "agents") == {"test", "other"}
     assert sites("admin", "/printers", "printers") <= {"test"}
@@ -308,15 +379,10 @@ def test_reads_for_staff_are_scoped_too(centre: Any) -> None:
 
 
 def test_an_all_sites_admin_works_at_the_first_site_without_site(centre: Any) -> None:
-    app, tokens = centre
-    client = app.test_client()
-    resp = client.post(
-        f"{API}/tickets", json={"service": "HT"}, headers=auth(tokens["admin of all sites"])
-    )
+    _, callers = centre
+    resp = callers["admin of all sites"].post(f"{API}/tickets", json={"service": "HT"})
     assert resp.status_code == 201 and resp.get_json()["ticket"]["site"] == "test"
-    resp = client.post(
-        f"{API}/tickets?site=other", json={"service": "HT"}, headers=auth(tokens["admin"])
-    )
+    resp = callers["admin"].post(f"{API}/tickets?site=other", json={"service": "HT"})
     assert resp.status_code == 403
 
 

@@ -241,6 +241,25 @@ def test_every_route_answers_as_documented_for_every_role(app):
     signed = c.call("POST", "/session", json={"username": "lan", "password": "mat-khau-2026"})
     csrf = signed.get_json()["csrf_token"]
     c.call("GET", "/me")
+    # Choosing a counter (one not theirs: 403; unknown: 404), taking one over (Đổi ca).
+    create_user(ext.db, ext.desk.clock, username="minh", password="mat-khau-2026", role="clerk",
+                site="test", counters=[1, 2])  # fmt: skip
+    own = {"X-CSRF-Token": csrf}
+    c.call("POST", "/counters/1/open", json={}, headers=own)
+    c.call("POST", "/session/counter", json={"counter": 3}, headers=own)
+    c.call("POST", "/session/counter", json={"counter": 99}, headers=own)
+    c.call("POST", "/session/counter", json={"counter": 1}, headers=own)
+    c.call("POST", "/session", json={"username": "minh", "password": "mat-khau-2026",
+                                     "counter": 1})  # fmt: skip  # 409 counter_taken
+    c.call("POST", "/session", json={"username": "minh", "password": "mat-khau-2026",
+                                     "counter": 1, "handover": True})  # fmt: skip
+    c.call("GET", "/me")
+    # Unlocking an account: an admin (the supervisor of its site too), unknown, a kiosk.
+    c.call("POST", "/users/lan/unlock", admin, json={})
+    c.call("POST", "/users/nobody/unlock", admin, json={})
+    c.call("POST", "/users/lan/unlock", kiosk, json={})
+    relog = c.call("POST", "/session", json={"username": "minh", "password": "mat-khau-2026"})
+    csrf = relog.get_json()["csrf_token"]
     c.call("DELETE", "/session")  # no CSRF token
     c.call("DELETE", "/session", headers={"X-CSRF-Token": csrf})
     c.call("GET", "/me")

@@ -5,8 +5,8 @@ import { LiveQueue, applyCounterState, counterStateKey, sameTicket, translator }
 
 // This display's own texts; connection and counter states are shared labels.
 const T = {
-  vi: { serving: "Đang phục vụ số", idle: "Mời công dân" },
-  en: { serving: "Now serving", idle: "Next please" },
+  vi: { serving: "Đang phục vụ số", idle: "Mời công dân", clerk: "Cán bộ:" },
+  en: { serving: "Now serving", idle: "Next please", clerk: "Officer:" },
 };
 const body = document.body;
 const lang = body.dataset.lang === "en" ? "en" : "vi";
@@ -28,6 +28,11 @@ function render() {
   const label = document.getElementById("cd-label");
   const num = document.getElementById("cd-number");
   const field = document.getElementById("cd-field");
+  // The officer at the counter, by name, while it is open (or paused) with them.
+  const clerk = document.getElementById("cd-clerk");
+  const who = counter.state !== "closed" && counter.clerk ? counter.clerk.name : "";
+  clerk.hidden = !who;
+  clerk.textContent = who ? `${t("clerk")} ${who}` : "";
   if (counter.state !== "open") {
     label.textContent = tk ? `${t("serving")} ${tk.number}` : "";
     num.textContent = t(counterStateKey(counter));

@@ -211,4 +211,5 @@ export function counterStateKey(c) {
 export function applyCounterState(c, changed) {
   c.state = changed.state;
   c.opened_today = changed.opened_today;
+  c.clerk = changed.clerk || null;
 }
