@@ -62,10 +62,18 @@ for (const node of document.querySelectorAll("[data-i18n]")) {
 // so the browser allows the sound; a missing voice just means silence.
 const voiceOn = body.dataset.voice === "1";
 const guideAudio = new Audio();
+// Said aloud: what a step's guidance is heard as, whether its file came from the server or
+// from the browser's cache (the files are cached for an hour, so a step seen before, such
+// as the idle screen fetched at start, often makes no request at all).
+guideAudio.addEventListener("playing", () => {
+  window.dispatchEvent(new CustomEvent("motcua:guide-audio",
+    { detail: { step: guideAudio.dataset.step, src: guideAudio.src } }));
+});
 function guide(step) {
   window.dispatchEvent(new CustomEvent("motcua:guide", { detail: { step, lang } }));
   body.dataset.guide = step;
   if (!voiceOn || step === "message" || step === "lookup") return;
+  guideAudio.dataset.step = step;
   guideAudio.src = `/audio/guide/${step}.wav?site=${encodeURIComponent(site)}&lang=${lang}`;
   guideAudio.play().catch(() => { /* not allowed yet, or no voice: stay silent */ });
 }
