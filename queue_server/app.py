@@ -28,10 +28,13 @@ from .printing import KioskPrinting, listening_url
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, contract_js, errors, pages, security, testhooks
+from .web import api, contract_js, errors, pages, security, session_api, staff_pages, testhooks
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
+LOGIN_PER_MINUTE = 30
+"""Sign-in attempts one address may make in a minute (accounts lock after 20 wrong ones)."""
+_ = session_api  # its routes are declared on api.bp when imported
 
 
 class _Default(Enum):
@@ -57,6 +60,7 @@ class Motcua:
     verify: TokenVerifier
     idempotency: IdempotencyStore
     agents: AgentRegistry
+    login_limiter: RateLimiter
     demo_devices: DemoDevices | None = None  # the demo's simulated keypads and LED boards
     demo_keys: tuple[tuple[Key, str, str], ...] = KEYS  # the keys /demo/devices offers
 
@@ -124,10 +128,12 @@ def create_app(
 
     app.extensions["motcua"] = Motcua(
         config, db, desk, socketio, broadcaster, printing, limiter, voice, TokenVerifier(db),
-        IdempotencyStore(db, desk.clock.now), AgentRegistry(desk.clock.now), demo_devices,
+        IdempotencyStore(db, desk.clock.now), AgentRegistry(desk.clock.now),
+        RateLimiter(per_minute=LOGIN_PER_MINUTE), demo_devices,
     )  # fmt: skip
     errors.register(app)
     security.register(app)
+    staff_pages.register(app)
     app.register_blueprint(api.bp)
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)

@@ -23,6 +23,9 @@ from .storage.database import Database
 from .storage.schema import tokens
 
 ROLES = ("kiosk", "display", "clerk", "agent", "admin")
+"""The roles of bearer tokens (devices and other systems)."""
+PERSON_ROLES = ("admin", "supervisor", "clerk")
+"""The roles of staff accounts (queue_server.accounts), signed in with a session cookie."""
 ACTOR_MAX = 64  # ticket_events.actor is VARCHAR(64); PostgreSQL refuses longer
 ALL_SITES = "*"
 """The site of an admin token made for every site (no site code can be "*")."""
@@ -38,12 +41,25 @@ class Principal:
     counter: int | None
     name: str
     counters: frozenset[int] | None = None
-    """An agent's counters; None: every counter of its site."""
+    """An agent's counters, a clerk account's allowed counters; None: every counter."""
     expires_at: datetime | None = None
+    username: str = ""
+    """A staff account's username (a session); "" for a token. Its token_id is -user id."""
+    csrf: str = ""
+    """A session's CSRF token."""
+    session_id: int | None = None
+
+    @property
+    def person(self) -> bool:
+        """A staff member signed in with a session (not a device's token)."""
+        return bool(self.username)
 
     @property
     def actor(self) -> str:
-        """How the ticket log names this caller."""
+        """How the ticket log names this caller: `role@username` for a person, else
+        `role#token-id:name`."""
+        if self.username:
+            return f"{self.role}@{self.username}"[:ACTOR_MAX]
         base = f"{self.role}#{self.token_id}"
         return (f"{base}:{self.name}" if self.name else base)[:ACTOR_MAX]
 

@@ -1,4 +1,5 @@
-"""The `motcua` command line: run, token create|list|revoke, voice build, agent, config check."""
+"""The `motcua` command line: run, token create|list|revoke, user create|list|passwd|lock|unlock,
+voice build, agent, config check."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, cli_users
 
 if TYPE_CHECKING:
     from .demo_devices import DemoDevices
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke.add_argument("id", type=int, help="the token's id (motcua token list)")
     _common(revoke)
+
+    cli_users.add_parser(sub, _common)
 
     voice = sub.add_parser("voice", help="voice announcements")
     vsub = voice.add_subparsers(dest="voice_command", required=True)
@@ -123,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "token":
             return TOKEN_COMMANDS[args.token_command](args)
+        if args.command == "user":
+            return cli_users.run(args, _load, _database)
         if args.command == "voice":
             return _voice_build(args)
         if args.command == "agent":

@@ -273,6 +273,38 @@ def token(app: Any) -> Callable[..., str]:
     return make
 
 
+STAFF_PASSWORD = "mat-khau-2026"
+
+
+@pytest.fixture
+def staff(app: Any) -> Callable[..., Any]:
+    """Make a staff account: staff("lan", "clerk", counters=[1]) (password STAFF_PASSWORD)."""
+    from queue_server.accounts import create_user
+
+    ext = app.extensions["motcua"]
+
+    def make(
+        username: str, role: str = "clerk", *, counters: list[int] | None = None,
+        site: str = "test", name: str = "", password: str = STAFF_PASSWORD,
+    ) -> Any:  # fmt: skip
+        return create_user(
+            ext.db, ext.desk.clock, username=username, password=password, role=role, site=site,
+            name=name or f"Cán bộ {username}", counters=counters,
+        )  # fmt: skip
+
+    return make
+
+
+def sign_in(client: Any, username: str, counter: int | None = None, **extra: Any) -> str:
+    """Sign a test client in; the session's CSRF token."""
+    body: dict[str, Any] = {"username": username, "password": STAFF_PASSWORD, **extra}
+    if counter is not None:
+        body["counter"] = counter
+    resp = client.post("/api/v1/session", json=body)
+    assert resp.status_code == 200, resp.get_json()
+    return str(resp.get_json()["csrf_token"])
+
+
 def auth(tok: str) -> dict[str, str]:
     """Authorization header."""
     return {"Authorization": f"Bearer {tok}"}

@@ -139,6 +139,56 @@ MESSAGES: dict[str, Message] = {
         "This token has been revoked.",
         code="unauthorized",
     ),
+    # Staff accounts and their sessions (queue_server.accounts).
+    "invalid_login": _error(
+        ErrorKind.UNAUTHORIZED,
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "Wrong username or password.",
+    ),
+    "account_locked": _error(
+        ErrorKind.FORBIDDEN,
+        "Tài khoản đã bị khóa do nhập sai mật khẩu nhiều lần. Xin liên hệ cán bộ phụ trách "
+        "(giám sát hoặc quản trị) để mở khóa.",
+        "This account is locked after too many wrong passwords. Ask a supervisor or an "
+        "administrator to unlock it.",
+    ),
+    "account_inactive": _error(
+        ErrorKind.FORBIDDEN,
+        "Tài khoản này đã ngừng hoạt động.",
+        "This account is no longer active.",
+    ),
+    "session_expired": _error(
+        ErrorKind.UNAUTHORIZED,
+        "Phiên đăng nhập đã hết hạn. Xin đăng nhập lại.",
+        "Your session has ended. Please sign in again.",
+    ),
+    "csrf_failed": _error(
+        ErrorKind.FORBIDDEN,
+        "Yêu cầu bị từ chối: thiếu hoặc sai mã xác thực biểu mẫu (CSRF). Xin tải lại trang.",
+        "Request refused: missing or wrong form token (CSRF). Please reload the page.",
+    ),
+    "login_rate_limited": _error(
+        ErrorKind.TOO_MANY,
+        "Đăng nhập quá nhiều lần từ máy này. Xin thử lại sau một phút.",
+        "Too many sign-in attempts from this machine. Try again in a minute.",
+        code="rate_limited",
+    ),
+    "not_a_person": _error(
+        ErrorKind.FORBIDDEN,
+        "Thao tác này dành cho cán bộ đã đăng nhập bằng tài khoản, không dành cho mã thiết bị.",
+        "This is for staff signed in with an account, not for a device token.",
+        code="forbidden",
+    ),
+    "counter_not_allowed": _error(
+        ErrorKind.FORBIDDEN,
+        "Tài khoản {username} không được làm việc tại quầy số {counter}.",
+        "Account {username} may not work at counter {counter}.",
+    ),
+    "no_counter_chosen": _error(
+        ErrorKind.FORBIDDEN,
+        "Chưa chọn quầy làm việc. Xin đăng nhập lại và chọn quầy.",
+        "No counter chosen. Please sign in again and choose your counter.",
+    ),
     # The scope of a token (web.routes.authorise): its site, its counter(s), its tickets.
     "forbidden_site": _error(
         ErrorKind.FORBIDDEN,
@@ -360,6 +410,15 @@ MESSAGES: dict[str, Message] = {
     "page.error.400.hint": Message(
         "Trình duyệt đã gửi một yêu cầu mà hệ thống không hiểu. Xin quay lại và thử lại.",
         "The browser sent a request the system does not understand. Go back and try again.",
+    ),
+    "page.error.403": Message(
+        "Tài khoản của bạn không có quyền mở trang này", "Your account may not open this page"
+    ),
+    "page.error.403.hint": Message(
+        "Trang này dành cho cán bộ có vai trò khác. Xin đăng nhập bằng tài khoản phù hợp, hoặc "
+        "liên hệ quản trị viên của trung tâm.",
+        "This page is for staff with another role. Sign in with the right account, or ask "
+        "the centre's administrator.",
     ),
     "page.error.404": Message("Không tìm thấy trang này", "Page not found"),
     "page.error.404.hint": Message(

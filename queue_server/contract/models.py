@@ -557,3 +557,46 @@ class Disconnected(Out):
 
 
 OpenApiDocument = Annotated[dict[str, Any], "the OpenAPI 3.1 document"]
+
+
+# -- staff accounts and sessions ---------------------------------------------------------
+
+
+class SessionRequest(Body):
+    """A staff member signs in (POST /api/v1/session)."""
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    counter: Annotated[int, Field(ge=1)] | None = Field(
+        None,
+        description="The counter a clerk works at (one of theirs); a supervisor or admin "
+        "may leave it out.",
+    )
+
+
+class StaffUser(Out):
+    """A staff account as others see it: never its password."""
+
+    username: str
+    name: str
+    role: Literal["admin", "supervisor", "clerk"]
+    site: str = Field(description='Its site\'s code; "*": every site (admins only).')
+    counters: list[int] | None = Field(
+        description="A clerk's counters; null: every counter of the site."
+    )
+
+
+class SessionAnswer(Out):
+    """Who signed in, and at which counter (the session cookie comes with it)."""
+
+    user: StaffUser
+    counter: int | None
+    csrf_token: str = Field(description="Send it back as `X-CSRF-Token` on every change.")
+
+
+class Me(Out):
+    """The signed-in staff member (GET /api/v1/me)."""
+
+    user: StaffUser
+    counter: int | None
+    csrf_token: str

@@ -16,10 +16,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
+from ..auth import PERSON_ROLES
 from ..contract import models as m
 from ..contract.messages import MESSAGES
 from .errors import STATUS
-from .routes import Api, Route
+from .routes import CSRF_HEADER, SESSION_COOKIE, Api, Route
 
 REF = "#/components/schemas/{model}"
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -36,7 +37,9 @@ IDEMPOTENCY_KEY = {
 
 def _apis(app: Flask | None) -> list[Api]:
     """The declared APIs: those registered on the app, else the public API alone."""
-    from . import api, testhooks
+    from . import api, session_api, testhooks
+
+    _ = session_api  # declares its routes on api.api when imported
 
     if app is None:
         return [api.api]
@@ -65,7 +68,17 @@ def _document(routes: tuple[Route, ...]) -> dict[str, Any]:
         },
         "paths": dict(paths),
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": "A staff member's session (POST /api/v1/session). Every "
+                    f"change made with it also sends the session's `{CSRF_HEADER}` header "
+                    "(GET /api/v1/me gives it).",
+                },
+            },
             "schemas": schemas,
         },
     }
@@ -126,6 +139,11 @@ def _ref(model: type[BaseModel], schemas: dict[str, Any], mode: str) -> dict[str
     return {"$ref": REF.format(model=name)}
 
 
+def _people(route: Route) -> bool:
+    """Whether staff signed in with a session may use the route (not only devices)."""
+    return bool(set(route.roles) & set(PERSON_ROLES))
+
+
 def _who(route: Route) -> str:
     roles = [COUNTER_ROLE_TEXT if r == "clerk" and route.path is m.CounterPath else r
              for r in route.roles]  # fmt: skip
@@ -141,7 +159,7 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     if description:
         op["description"] = description
     if route.roles:
-        op["security"] = [{"bearer": []}]
+        op["security"] = [{"bearer": []}] + ([{"session": []}] if _people(route) else [])
     params = _parameters(route)
     if params:
         op["parameters"] = params
@@ -178,6 +196,10 @@ def _errors(route: Route) -> dict[str, Any]:
     if route.roles:
         codes[401] += ["missing_token", "unauthorized"]
         codes[403] += ["forbidden"]
+        if _people(route):
+            codes[401].append("session_expired")
+            if route.method != "GET":
+                codes[403].append("csrf_failed")
         if route.method == "POST":
             codes[400].append("invalid_idempotency_key")
             codes[409].append("idempotency_key_reused")

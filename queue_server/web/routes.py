@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, make_response, r
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
+from ..accounts import check_session, csrf_matches
 from ..auth import Principal
 from ..contract import models as m
 from ..contract.messages import Message
@@ -135,17 +136,46 @@ def json_body() -> Any:
     return data
 
 
+SESSION_COOKIE = "motcua_session"
+"""The cookie of a staff member's session (queue_server.accounts)."""
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def principal() -> Principal:
-    """The caller, from the Authorization: Bearer header (401 when missing, unknown, revoked
-    or expired; checked against the database on every request)."""
+    """The caller: a device's or system's bearer token (Authorization: Bearer), else a staff
+    member's session cookie. 401 when missing, unknown, revoked, expired or over; both are
+    checked against the database on every request.
+
+    A session's state-changing request must carry its CSRF token (the `X-CSRF-Token` header,
+    or a form's `csrf_token` field): a cookie is sent by the browser on its own, so a page of
+    another site could otherwise act with it. A bearer token is never sent on its own.
+    """
     if "principal" in g:
         return g.principal  # type: ignore[no-any-return]
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     ext = current_app.extensions["motcua"]
-    found: Principal = ext.verify(token, ext.desk.clock.now())
+    now = ext.desk.clock.now()
+    header = request.headers.get("Authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found: Principal
+    if header or not cookie:
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        found = ext.verify(token, now)
+    else:
+        found = check_session(ext.db, cookie, now)
+        if request.method not in SAFE_METHODS and not csrf_matches(found.csrf, _sent_csrf()):
+            raise DomainError("csrf_failed")
     g.principal = found
     return found
+
+
+def _sent_csrf() -> str | None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data",
+    ):  # fmt: skip
+        sent = request.form.get("csrf_token")
+    return sent
 
 
 def forbidden(what_vi: str, what_en: str) -> DomainError:
@@ -175,6 +205,8 @@ def check_counter(who: Principal, number: int) -> None:
     """403 unless the token may act on counter `number` (of a site it may act at)."""
     if who.at_counter(number):
         return
+    if who.role == "clerk" and who.person and who.counter is None:
+        raise DomainError("no_counter_chosen")
     if who.role == "clerk":
         raise DomainError("forbidden_counter", own=who.counter, counter=number)
     own = ", ".join(str(c) for c in sorted(who.counters or ()))
@@ -305,6 +337,14 @@ class Api:
     def post(self, rule: str, **kw: Any) -> Callable[[View], View]:
         """Declare a POST route."""
         return self.route("POST", rule, **kw)
+
+    def delete(self, rule: str, **kw: Any) -> Callable[[View], View]:
+        """Declare a DELETE route."""
+        return self.route("DELETE", rule, **kw)
+
+    def put(self, rule: str, **kw: Any) -> Callable[[View], View]:
+        """Declare a PUT route."""
+        return self.route("PUT", rule, **kw)
 
     def route(
         self,

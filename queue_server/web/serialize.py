@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..auth import ROLES
+from ..auth import PERSON_ROLES, ROLES
 from ..contract import models as m
 from ..contract.messages import MESSAGES
 from ..desk import Snapshot, TicketView
@@ -66,14 +66,14 @@ def public_view(view: TicketView, site: Site) -> m.PublicTicket:
 def public_actor(actor: str, counter: int | None, site: Site) -> str:
     """Who acted, as a ticket's log tells anyone: the counter's name, else the role.
 
-    The stored actor is `role#token-id:name` (auth.Principal.actor): neither the token id
-    nor the staff name leaves the server.
+    The stored actor is `role#token-id:name` or `role@username` (auth.Principal.actor):
+    neither the token id nor the staff member leaves the server.
     """
     known = site.counters_by_number.get(counter) if counter is not None else None
     if known is not None:
         return known.name
-    role = actor.partition("#")[0]
-    return role if role in ROLES else ""
+    role = actor.partition("#")[0].partition("@")[0]
+    return role if role in ROLES or role in PERSON_ROLES else ""
 
 
 def counter_ref(counter: Counter) -> m.CounterRef:

@@ -221,6 +221,25 @@ def test_every_route_answers_as_documented_for_every_role(app):
     c.call("POST", "/_test/drop-next-event", None)
     c.call("POST", "/_test/disconnect-displays", None)
 
+    # Staff sign-in: wrong password, a counter not theirs, right; me; sign out.
+    from queue_server.accounts import create_user
+
+    create_user(ext.db, ext.desk.clock, username="lan", password="mat-khau-2026", role="clerk",
+                site="test", counters=[1])  # fmt: skip
+    for who in (None, admin):
+        c.call("GET", "/me", who)
+        c.call("DELETE", "/session", who)
+    c.call("POST", "/session", json={"username": "lan", "password": "sai-mat-khau"})
+    c.call("POST", "/session", json={"username": "lan", "password": "mat-khau-2026", "counter": 2})
+    c.call("POST", "/session", json={"username": "lan", "password": "mat-khau-2026", "counter": 99})
+    c.call("POST", "/session", json={"username": "lan"})
+    signed = c.call("POST", "/session", json={"username": "lan", "password": "mat-khau-2026"})
+    csrf = signed.get_json()["csrf_token"]
+    c.call("GET", "/me")
+    c.call("DELETE", "/session")  # no CSRF token
+    c.call("DELETE", "/session", headers={"X-CSRF-Token": csrf})
+    c.call("GET", "/me")
+
     missing = set(c.ops) - c.seen
     assert not missing, f"routes never exercised: {sorted(missing)}"
     # The drive reached the interesting answers, not only refusals.

@@ -47,9 +47,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("last_seen_at", UTCDateTime(), nullable=False),
         sa.Column("ended_at", UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_user_sessions_user_id_users"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_user_sessions_user_id_users"),
         sa.PrimaryKeyConstraint("id", name="pk_user_sessions"),
         sa.UniqueConstraint("session_hash", name="uq_user_sessions_session_hash"),
     )
