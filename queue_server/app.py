@@ -28,13 +28,24 @@ from .printing import KioskPrinting, listening_url
 from .ratelimit import RateLimiter
 from .storage.database import Database
 from .voice import Voice
-from .web import api, contract_js, errors, pages, security, session_api, staff_pages, testhooks
+from .web import (
+    api,
+    contract_js,
+    device,
+    errors,
+    pages,
+    security,
+    session_api,
+    staff_pages,
+    testhooks,
+    tokens_api,
+)  # fmt: skip
 from .web.realtime import Broadcaster, DisplayNamespace
 
 log = logging.getLogger(__name__)
 LOGIN_PER_MINUTE = 30
 """Sign-in attempts one address may make in a minute (accounts lock after 20 wrong ones)."""
-_ = session_api  # its routes are declared on api.bp when imported
+_ = session_api, tokens_api  # their routes are declared on api.bp when imported
 
 
 class _Default(Enum):
@@ -134,6 +145,7 @@ def create_app(
     errors.register(app)
     security.register(app)
     staff_pages.register(app)
+    device.register(app)
     app.register_blueprint(api.bp)
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)

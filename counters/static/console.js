@@ -1,6 +1,9 @@
 // Clerk console: actions through the API with the counter's token; live state from /display.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, applyCounterState, counterStateKey, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
+import {
+  LiveQueue, adoptStoredToken, applyCounterState, counterStateKey, deviceHeaders, el, sameTicket,
+  signInDevice, signOutDevice, translator,
+} from "/static/displays/js/live.js";
 import { clockText, durationText } from "/static/counters/duration.js";
 
 // The console's own texts; connection, priority and ticket statuses are shared labels.
@@ -79,9 +82,8 @@ const state = { counter: null, busy: false, stats: null, signedIn: false, mode: 
 for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
 
 // ---- sign-in -------------------------------------------------------------
-rememberToken(storeKey);
-const token = () => localStorage.getItem(storeKey);
-
+// The counter's code is in this page's device cookie (a ?token= link, or typed here); the
+// API calls name that cookie with deviceHeaders().
 function showSignin(message = "") {
   state.signedIn = false;
   delete body.dataset.ready;
@@ -94,21 +96,32 @@ function showSignin(message = "") {
 
 $("signin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  localStorage.setItem(storeKey, $("token").value.trim());
+  const signed = await signInDevice($("token").value.trim()).catch(() => null);
+  if (!signed) { showSignin(t("network")); return; }
+  if (!signed.ok) { showSignin(refusal(signed.data)); return; }
+  $("token").value = "";
   await enter();
 });
-$("signout").addEventListener("click", () => { localStorage.removeItem(storeKey); showSignin(); });
+$("signout").addEventListener("click", async () => { await signOutDevice(); showSignin(); });
+
+// Why a code was refused: no code yet says nothing; a revoked or expired one says so.
+function refusal(data) {
+  const e = data && data.error;
+  if (!e) return t("bad_token");
+  if (e.code === "missing_token") return "";
+  if (e.code === "unauthorized" || e.code === "token_expired") return t("device_refused");
+  return lang === "en" ? e.message_en : e.message;
+}
 
 async function api(method, path, payload) {
   const res = await fetch(`/api/v1${path}`, {
     method,
-    headers: { "Authorization": `Bearer ${token()}`, "Content-Type": "application/json" },
+    headers: deviceHeaders({ "Content-Type": "application/json" }),
     body: payload === undefined ? undefined : JSON.stringify(payload),
   });
   const data = await res.json().catch(() => ({}));
   if (res.status === 401 || res.status === 403) {
-    if (res.status === 401) localStorage.removeItem(storeKey);
-    showSignin(data.error ? (lang === "en" ? data.error.message_en : data.error.message) : t("bad_token"));
+    showSignin(refusal(data));
     throw new Error("auth");
   }
   if (!res.ok) throw Object.assign(new Error("api"), { data });
@@ -116,7 +129,6 @@ async function api(method, path, payload) {
 }
 
 async function enter() {
-  if (!token()) { showSignin(); return; }
   try {
     // The stats call also proves the code is valid for this counter (403 otherwise).
     setStats(await api("GET", `/counters/${number}/stats?site=${encodeURIComponent(site)}`));
@@ -433,4 +445,4 @@ function onStatus(s) {
 const live = new LiveQueue({ site, onSnapshot, onEvent, onStatus });
 window.motcuaConsole = { live, state };
 live.start();
-enter();
+adoptStoredToken(storeKey).then(enter);

@@ -18,7 +18,7 @@ from ..desk import QueueDesk, TicketView
 from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
-from .routes import Api, View, check_site, principal, target_ticket
+from .routes import Api, View, check_site, principal, sent_credentials, target_ticket
 from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
 api = Api("api", __name__, url_prefix="/api/v1")
@@ -515,7 +515,7 @@ def staff_of(s: Site, number: int) -> bool:
 
     On a route open to anyone a missing, unknown or revoked token reads as anyone, not 401.
     """
-    if "Authorization" not in request.headers:
+    if not sent_credentials():
         return False
     try:
         who = principal()

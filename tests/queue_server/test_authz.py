@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from queue_server.app import create_app
-from queue_server.auth import ALL_SITES, create_token, revoke_token
+from queue_server.auth import ALL_SITES, create_token, new_token, revoke_token
 from queue_server.domain.clock import FakeClock
 from queue_server.domain.model import CounterState
 from queue_server.storage.database import Database
@@ -49,6 +49,8 @@ WHO = {
     "clerk 1": Who("clerk", counter=1),
     "clerk 3": Who("clerk", counter=3),
     "clerk 1 of other site": Who("clerk", "other", counter=1),
+    # A counter PC only says which counter it is: it may act on nothing.
+    "counter PC 1": Who("counter", counter=1),
     "agent (all counters)": Who("agent"),
     "agent of 1,2": Who("agent", counters=(1, 2)),
     "agent of 3": Who("agent", counters=(3,)),
@@ -81,6 +83,7 @@ AT_COUNTER_1 = frozenset({"clerk 1", "agent (all counters)", "agent of 1,2", "ad
                           "admin of all sites"})  # fmt: skip
 AT_SITE = frozenset({"kiosk", "admin", "admin of all sites"})
 AGENTS = frozenset(w for w, who in WHO.items() if who.role == "agent")
+ADMINS_OF_TEST = frozenset({"admin", "admin of all sites"})
 
 COUNTER_BODIES: dict[str, dict[str, Any]] = {
     "call-next": {}, "recall": {}, "start": {}, "complete": {}, "no-show": {},
@@ -94,7 +97,7 @@ class Row:
     """How to drive one write route: what the URL and body are, and who may."""
 
     kind: str  # "ticket": the ticket's id in the path, "number": its printed number;
-    # "counter": counter 1; "site"; "agent"
+    # "counter": counter 1; "site"; "agent"; "token": a fresh kiosk token of site "test"
     allowed: dict[str, frozenset[str]] | frozenset[str]
     body: dict[str, Any]
 
@@ -116,6 +119,9 @@ ROWS: dict[str, Row] = {
         for action, body in COUNTER_BODIES.items()
     },
     "/agent/health": Row("agent", AGENTS, {"devices": []}),
+    # Device tokens: the site's admins (web.tokens_api).
+    "/tokens": Row("site", ADMINS_OF_TEST, {"role": "kiosk", "name": "authz"}),
+    "/tokens/{token_id}/reissue": Row("token", ADMINS_OF_TEST, {}),
 }
 
 
@@ -143,8 +149,9 @@ def centre(tmp_path: Path) -> Iterator[Any]:
     ext.db.dispose()
 
 
-SIGN_IN = {"/session"}
-"""Write routes that take no token: signing in (tested in test_sessions.py)."""
+SIGN_IN = {"/session", "/device"}
+"""Write routes that take no token: signing in (tested in test_sessions.py, and a page's
+device code in test_tokens_api.py)."""
 
 
 def test_every_write_route_has_a_row(centre: Any) -> None:
@@ -216,7 +223,10 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
                 desk.set_counter_state(1, CounterState.OPEN, site_code="test")
                 ticket_in(desk, "called by 1")
             url = f"{API}{route.replace('{number}', '1')}"
-            if row.kind != "agent":
+            if row.kind == "token":
+                fresh = new_token(desk.db, desk.clock, role="kiosk", site="test")
+                url = f"{API}{route.replace('{token_id}', str(fresh[1]))}"
+            elif row.kind != "agent":
                 url += "?site=test"
             resp = client.post(url, json=row.body, headers=headers)
             check(resp, name in row.allowed, name, failures)

@@ -43,6 +43,7 @@ SAMPLES: dict[str, Any] = {
     "step": "idle",
     "filename": "css/base.css",
     "ticket_number": "A0001",
+    "token_id": 999_999,  # unknown: never the test's own admin token
 }
 """A value for each route argument (ticket_id: a real ticket); a new one must be added here."""
 
