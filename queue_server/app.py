@@ -34,6 +34,7 @@ from .web import (
     audit_api,
     contract_js,
     corrections_api,
+    device,
     errors,
     login,
     pages,
@@ -41,6 +42,7 @@ from .web import (
     session_api,
     staff_pages,
     testhooks,
+    tokens_api,
     users_api,
 )
 from .web.realtime import Broadcaster, DisplayNamespace
@@ -48,7 +50,7 @@ from .web.realtime import Broadcaster, DisplayNamespace
 log = logging.getLogger(__name__)
 LOGIN_PER_MINUTE = 30
 """Sign-in attempts one address may make in a minute (accounts lock after 20 wrong ones)."""
-_ = (session_api, users_api, audit_api, corrections_api)  # declared on api.bp when imported
+_ = (session_api, users_api, audit_api, corrections_api, tokens_api)  # declared on api.bp
 
 
 class _Default(Enum):
@@ -148,6 +150,7 @@ def create_app(
     errors.register(app)
     security.register(app)
     staff_pages.register(app)
+    device.register(app)
     app.register_blueprint(api.bp)
     if server.test_hooks:  # never in production
         app.register_blueprint(testhooks.bp)

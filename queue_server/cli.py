@@ -37,10 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="manage bearer tokens")
     tsub = token.add_subparsers(dest="token_command", required=True)
     create = tsub.add_parser("create", help="create a token; printed as the last line of stdout")
+    from .auth import ROLES
+
     create.add_argument(
-        "--role", required=True, choices=["kiosk", "display", "clerk", "agent", "admin"]
-    )
-    create.add_argument("--counter", type=int, help="counter number (clerk tokens)")
+        "--role", required=True, choices=ROLES,
+        help="kiosk, display, counter (a counter PC, bound to its counter: the login page "
+        "there preselects it), agent, admin, or clerk (a counter's shared code)",
+    )  # fmt: skip
+    create.add_argument("--counter", type=int, help="counter number (clerk and counter tokens)")
     create.add_argument(
         "--counters",
         help="agent tokens: the counters its devices serve, e.g. 1,2,3 or 1-6 "
@@ -56,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(create)
     listing = tsub.add_parser(
-        "list", help="list tokens: id, role, site, counters, name, dates (never the token)"
+        "list",
+        help="list tokens: id, role, site, counters, name, dates, last use (time, address) "
+        "and state (never the token)",
     )
     listing.add_argument("--site", help="only this site's tokens (and all-sites ones)")
     _common(listing)
@@ -264,16 +270,16 @@ def _safe_url(url: str) -> str:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from .auth import ALL_SITES, create_token
+    from .auth import ALL_SITES, AT_ONE_COUNTER, create_token
     from .domain.clock import SystemClock
 
     config = _load(args)
     site = config.site(args.site)
     if site is None:
         return _fail(f"unknown site {args.site!r}")
-    if args.role == "clerk":
+    if args.role in AT_ONE_COUNTER:
         if args.counter is None:
-            return _fail("a clerk token needs --counter N")
+            return _fail(f"a {args.role} token needs --counter N")
         if args.counter not in site.counters_by_number:
             return _fail(f"site {site.code} has no counter {args.counter}")
     counters = None
@@ -314,7 +320,8 @@ def _token_create(args: argparse.Namespace) -> int:
 
 
 def _token_list(args: argparse.Namespace) -> int:
-    from .auth import ALL_SITES, list_tokens
+    from .auth import ALL_SITES, list_tokens, token_state
+    from .domain.clock import SystemClock
 
     config = _load(args)
     if args.site is not None and config.site(args.site) is None:
@@ -327,14 +334,17 @@ def _token_list(args: argparse.Namespace) -> int:
     def when(moment: Any) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
-    table = [("id", "role", "site", "counter(s)", "name", "created", "expires", "revoked")]
+    now = SystemClock().now()
+    table = [("id", "role", "site", "counter(s)", "name", "created", "expires", "revoked",
+              "last-used", "from", "state")]  # fmt: skip
     for r in rows:
         scope = str(r.counter) if r.counter is not None else "-"
         if r.role == "agent":
             scope = _ranges(int(c) for c in r.counters.split(",")) if r.counters else "all"
         site = "all" if r.site == ALL_SITES else r.site
         table.append((str(r.id), r.role, site, scope, r.name or "-", when(r.created_at),
-                      when(r.expires_at), when(r.revoked_at)))  # fmt: skip
+                      when(r.expires_at), when(r.revoked_at), when(r.last_used_at),
+                      r.last_used_from or "-", token_state(r, now)))  # fmt: skip
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

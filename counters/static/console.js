@@ -1,9 +1,12 @@
 // Clerk console: actions through the API, signed in with the clerk's account (the session
 // cookie, and its CSRF token on every change) or with the counter's code (a bearer token, for
-// counter PCs that still use one: ?code=1, or a code kept from ?token=); live state from
-// /display.
+// counter PCs that still use one: ?code=1, or a ?token= link, which the server moves into this
+// page's device cookie); live state from /display.
 import { EVENTS } from "/contract.js";
-import { LiveQueue, applyCounterState, counterStateKey, el, rememberToken, sameTicket, translator } from "/static/displays/js/live.js";
+import {
+  LiveQueue, adoptStoredToken, applyCounterState, counterStateKey, deviceHeaders, el, sameTicket,
+  signInDevice, signOutDevice, translator,
+} from "/static/displays/js/live.js";
 import { clockText, durationText } from "/static/counters/duration.js";
 
 // The console's own texts; connection, priority and ticket statuses are shared labels.
@@ -98,8 +101,9 @@ for (const node of document.querySelectorAll("[data-i18n]")) {
 }
 
 // ---- sign-in -------------------------------------------------------------
-rememberToken(storeKey);
-const token = () => localStorage.getItem(storeKey);
+// Signed in with the counter's code: this page's device cookie (named by deviceHeaders()).
+let deviceMode = false;
+const token = () => deviceMode;
 const params = new URLSearchParams(location.search);
 const backArgs = new URLSearchParams(location.search);
 backArgs.delete("code");
@@ -140,11 +144,16 @@ function showNotice(kind, title, text, action, href) {
 
 $("signin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  localStorage.setItem(storeKey, $("token").value.trim());
+  const signed = await signInDevice($("token").value.trim()).catch(() => null);
+  if (!signed || !signed.ok) {
+    showSignin(signed ? errText(signed.data) || t("bad_token") : t("network"));
+    return;
+  }
+  deviceMode = true;
   await enter();
 });
 $("signout").addEventListener("click", async () => {
-  if (token()) { localStorage.removeItem(storeKey); showSignin(); return; }
+  if (token()) { await signOutDevice(); deviceMode = false; showSignin(); return; }
   // Signing out closes the counter (unless it holds a citizen); then the next clerk signs in.
   try { await api("DELETE", "/session"); } catch (_) { /* over already */ }
   location.assign(loginUrl());
@@ -153,16 +162,16 @@ $("signout").addEventListener("click", async () => {
 $("handover").addEventListener("click", () => location.assign(loginUrl("&switch=1")));
 
 async function api(method, path, payload) {
-  const headers = { "Content-Type": "application/json" };
-  if (token()) headers["Authorization"] = `Bearer ${token()}`;
-  else if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
+  const headers = token() ? deviceHeaders({ "Content-Type": "application/json" })
+    : { "Content-Type": "application/json" };
+  if (!token() && state.csrf) headers["X-CSRF-Token"] = state.csrf;
   const res = await fetch(`/api/v1${path}`, {
     method, headers, credentials: "same-origin",
     body: payload === undefined ? undefined : JSON.stringify(payload),
   });
   const data = await res.json().catch(() => ({}));
   if (token() && (res.status === 401 || res.status === 403)) {
-    if (res.status === 401) localStorage.removeItem(storeKey);
+    if (res.status === 401) { deviceMode = false; await signOutDevice(); }
     showSignin(errText(data) || t("bad_token"));
     throw new Error("auth");
   }
@@ -179,6 +188,13 @@ async function enterSession() {
   const res = await fetch("/api/v1/me", { credentials: "same-origin" }).catch(() => null);
   if (!res) { showSignin(t("network")); return false; }
   if (res.status === 401 || res.status === 403) {
+    // A code an older console kept in localStorage: into this page's cookie, then used.
+    const kept = localStorage.getItem(storeKey) !== null;
+    await adoptStoredToken(storeKey);
+    if (kept) {
+      await findDevice();
+      if (deviceMode) return true;
+    }
     if (params.get("code") === "1") showSignin();
     else location.replace(loginUrl());
     return false;
@@ -203,7 +219,22 @@ async function enterSession() {
   return true;
 }
 
+// This page's device code, if it has one (a ?token= link, or typed here earlier).
+// Its refusal's words when the code is no longer valid (revoked, expired, unknown), else "".
+async function findDevice() {
+  const res = await fetch("/api/v1/device", { headers: deviceHeaders() }).catch(() => null);
+  if (!res) return t("network");
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) { await signOutDevice(); return errText(data) || t("bad_token"); }
+  deviceMode = data.role !== undefined && data.role !== "counter";
+  return "";
+}
+
 async function enter() {
+  if (!token() && body.dataset.deviceHeld === "1") {
+    const refused = await findDevice();
+    if (refused) { showSignin(refused); return; }  // a code that no longer works: say so
+  }
   if (!token() && !(await enterSession())) return;
   try {
     // The stats call also proves the code is valid for this counter (403 otherwise).

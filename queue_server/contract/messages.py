@@ -33,7 +33,9 @@ class ErrorKind(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"  # 405
     CONFLICT = "conflict"  # 409
     TOO_LARGE = "too_large"  # 413
+    URI_TOO_LONG = "uri_too_long"  # 414
     TOO_MANY = "too_many"  # 429
+    HEADERS_TOO_LARGE = "headers_too_large"  # 431
     INTERNAL = "internal"  # 500
 
 
@@ -91,6 +93,16 @@ MESSAGES: dict[str, Message] = {
     ),
     "payload_too_large": _error(
         ErrorKind.TOO_LARGE, "Dữ liệu gửi lên quá lớn.", "Request body too large."
+    ),
+    "uri_too_long": _error(
+        ErrorKind.URI_TOO_LONG,
+        "Địa chỉ yêu cầu quá dài (tối đa {most} byte).",
+        "Request URI too long ({most} bytes at most).",
+    ),
+    "headers_too_large": _error(
+        ErrorKind.HEADERS_TOO_LARGE,
+        "Phần đầu (header) của yêu cầu quá lớn: {what}.",
+        "Request headers too large: {what}.",
     ),
     "method_not_allowed": _error(
         ErrorKind.METHOD_NOT_ALLOWED, "Phương thức không được hỗ trợ.", "Method not allowed."
@@ -217,6 +229,43 @@ MESSAGES: dict[str, Message] = {
         "You are working at counter {own}. To work at counter {counter}, sign in again and "
         "choose it.",
         code="forbidden",
+    ),
+    # Managing device tokens (GET/POST/DELETE /api/v1/tokens, web.tokens_api).
+    "unknown_token": _error(_NOT_FOUND, "Không có mã truy cập số {id}.", "No token with id {id}."),
+    "missing_device_slot": _error(
+        _INVALID,
+        "Thiếu hoặc sai tiêu đề {header}: chỉ các trang của hệ thống mới gửi được mã thiết bị.",
+        "Missing or wrong {header} header: only the system's own pages send a device code.",
+    ),
+    "token_needs_counter": _error(
+        _INVALID,
+        "Mã cho vai trò {role} cần có số quầy (counter).",
+        "A {role} token needs a counter.",
+    ),
+    "token_counters_agent_only": _error(
+        _INVALID,
+        "Chỉ mã của bộ điều khiển thiết bị (agent) mới có danh sách quầy (counters).",
+        "Only agent tokens list counters.",
+    ),
+    "token_all_sites_admin_only": _error(
+        _INVALID,
+        "Chỉ mã quản trị mới được dùng cho mọi điểm phục vụ.",
+        "Only admin tokens may be for every site.",
+    ),
+    "forbidden_all_sites_token": _error(
+        ErrorKind.FORBIDDEN,
+        "Chỉ quản trị viên của mọi điểm phục vụ mới được tạo, thu hồi hoặc cấp lại mã dùng "
+        "cho mọi điểm.",
+        "Only an administrator of every site may create, revoke or re-issue a token for "
+        "every site.",
+        code="forbidden",
+    ),
+    "invalid_expiry": _error(
+        _INVALID,
+        "Hạn dùng «{value}» không hợp lệ: cần ngày giờ ISO 8601 có múi giờ, sau thời điểm "
+        "hiện tại, ví dụ 2027-01-31T00:00:00+07:00.",
+        "expires_at '{value}' must be an ISO 8601 date-time with its offset, in the future, "
+        "e.g. 2027-01-31T00:00:00+07:00.",
     ),
     # The scope of a token (web.routes.authorise): its site, its counter(s), its tickets.
     "forbidden_site": _error(
@@ -466,6 +515,20 @@ MESSAGES: dict[str, Message] = {
     "page.error.413.hint": Message(
         "Xin gửi ít dữ liệu hơn rồi thử lại.", "Send less data and try again."
     ),
+    "page.error.414": Message("Địa chỉ trang quá dài", "Address too long"),
+    "page.error.414.hint": Message(
+        "Đường dẫn vừa mở dài quá mức hệ thống nhận. Xin mở trang bằng đường dẫn thông "
+        "thường, hoặc về trang chủ.",
+        "The address opened is longer than the system accepts. Open the page by its usual "
+        "link, or go to the start page.",
+    ),
+    "page.error.431": Message("Yêu cầu của trình duyệt quá lớn", "Request headers too large"),
+    "page.error.431.hint": Message(
+        "Trình duyệt gửi kèm quá nhiều dữ liệu (thường là cookie). Xin xóa cookie của trang "
+        "này rồi thử lại.",
+        "The browser sent too much with the request (usually cookies). Clear this site's "
+        "cookies and try again.",
+    ),
     "page.error.500": Message("Hệ thống đang gặp sự cố", "Something went wrong on the server"),
     "page.error.500.hint": Message(
         "Sự cố đã được ghi lại. Xin thử lại sau ít phút; nếu vẫn lỗi, xin báo cán bộ kỹ thuật "
@@ -623,6 +686,31 @@ MESSAGES: dict[str, Message] = {
         "Elderly people, people with disabilities, pregnant women, people with merit, "
         "people with small children",
     ),
+    # -- device tokens: the roles and states as pages show them (/admin/tokens, kiosk) -----
+    "label.role_kiosk": Message("Kiosk lấy số", "Ticket kiosk"),
+    "label.role_display": Message("Màn hình", "Display"),
+    "label.role_clerk": Message("Quầy (mã cũ)", "Counter (old code)"),
+    "label.role_counter": Message("Máy quầy", "Counter PC"),
+    "label.role_agent": Message("Bộ điều khiển thiết bị", "Device agent"),
+    "label.role_admin": Message("Quản trị", "Administrator"),
+    "label.token_active": Message("Đang dùng", "Active"),
+    "label.token_revoked": Message("Đã thu hồi", "Revoked"),
+    "label.token_expired": Message("Đã hết hạn", "Expired"),
+    "label.device_refused": Message(
+        "Mã thiết bị không còn hiệu lực (đã bị thu hồi hoặc hết hạn).",
+        "This device's code is no longer valid (revoked or expired).",
+    ),
+    "label.kiosk_suspended": Message("Kiosk tạm ngừng phục vụ", "This kiosk is out of service"),
+    "label.kiosk_suspended_why": Message(
+        "Mã thiết bị của kiosk đã bị thu hồi hoặc hết hạn. Xin mời quý khách liên hệ cán bộ "
+        "hướng dẫn để được hỗ trợ lấy số.",
+        "The kiosk's device code was revoked or has expired. Please ask a member of staff "
+        "for help to take a number.",
+    ),
+    "label.kiosk_staff_code": Message(
+        "Cán bộ kỹ thuật: nhập mã thiết bị mới để kích hoạt lại kiosk.",
+        "Staff: enter a new device code to activate the kiosk again.",
+    ),
     # -- the kiosk's own words (displays/static/js/kiosk.js) --------------------------------
     "label.kiosk_choose": Message(
         "Chạm vào lĩnh vực để lấy số", "Touch your field to take a number"
@@ -704,6 +792,7 @@ MESSAGES: dict[str, Message] = {
     ),
     "audit.token.create": Message("Tạo mã thiết bị", "Create a device token"),
     "audit.token.revoke": Message("Thu hồi mã thiết bị", "Revoke a device token"),
+    "audit.token.reissue": Message("Cấp lại mã thiết bị", "Re-issue a device token"),
     "audit.user.create": Message("Tạo tài khoản", "Create an account"),
     "audit.user.update": Message("Sửa tài khoản", "Change an account"),
     "audit.user.password": Message("Đặt lại mật khẩu", "Reset a password"),

@@ -20,6 +20,9 @@ PRINTER_FAULTS = ("offline", "paper_out", "cover_open", "timeout", "error")
 
 PrinterFault = Literal["offline", "paper_out", "cover_open", "timeout", "error"]
 DeviceState = Literal["ok", "error", "disconnected"]
+TokenRole = Literal["kiosk", "display", "clerk", "counter", "agent", "admin"]
+"""The roles of device tokens (queue_server.auth.ROLES; a test keeps them equal)."""
+TokenState = Literal["active", "revoked", "expired"]
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
@@ -88,6 +91,12 @@ class TicketNumberPath(Path):
         description="Today's printed number as a clerk types it: `A002`, `a2`, `002` or `2` "
         "(digits alone: among the fields of a clerk's counter, or of the site for an admin).",
     )
+
+
+class TokenPath(Path):
+    """/tokens/<token_id>..."""
+
+    token_id: int = Field(description="The token's id (GET /tokens, `motcua token list`).")
 
 
 class SiteQuery(Query):
@@ -214,6 +223,39 @@ class TicketRatingRequest(Body):
         "pads' 3-button scale).",
         json_schema_extra={"minimum": 1, "maximum": 3},
     )
+
+
+class TokenRequest(Body):
+    """POST /tokens"""
+
+    role: TokenRole = Field(
+        description="kiosk, display, counter (a counter PC: it only says which counter it "
+        "is), agent (a device agent), admin, or clerk (a counter's shared code, from before "
+        "staff accounts)."
+    )
+    name: str = Field(
+        min_length=1, max_length=128, description="What or who holds it: «Kiosk sảnh tầng 1»."
+    )
+    site: str | None = Field(
+        None, max_length=64,
+        description="Site code; `*` for every site (admin tokens, by an admin of every "
+        "site). Left out: the caller's site (an admin of every site: the first site).",
+    )  # fmt: skip
+    counter: int | None = Field(None, description="Its counter (clerk and counter tokens).")
+    counters: list[int] | None = Field(
+        None, description="An agent's counters; left out: every counter of its site."
+    )
+    expires_at: str | None = Field(
+        None, max_length=64,
+        description="When it stops working: ISO 8601 with its offset, e.g. "
+        "2027-01-31T00:00:00+07:00; left out: never.",
+    )  # fmt: skip
+
+
+class DeviceSignIn(Body):
+    """POST /device"""
+
+    token: str = Field(max_length=200, description="The device's code, as typed.")
 
 
 class PrinterFaultRequest(Body):
@@ -784,3 +826,58 @@ class DayFieldsAnswer(Out):
     services: list[str]
     policy: CallingPolicy
     day: str = Field(description="The local day they hold for (YYYY-MM-DD).")
+
+
+class TokenOut(Out):
+    """A device token as administrators see it (never the token itself, nor its hash)."""
+
+    id: int
+    role: TokenRole
+    name: str
+    site: str = Field(description="Site code; `*`: every site (admin tokens).")
+    counter: int | None = Field(description="Its counter (clerk and counter tokens).")
+    counters: list[int] | None = Field(
+        description="An agent's counters; null: every counter of its site."
+    )
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    expires_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    revoked_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    last_used_at: str | None = Field(
+        description="Its last use, noted at most once a minute (so up to a minute old).",
+        json_schema_extra={"format": "date-time"},
+    )
+    last_used_from: str | None = Field(description="The address it was last used from.")
+    state: TokenState
+
+
+class Tokens(Out):
+    """GET /tokens"""
+
+    tokens: list[TokenOut]
+
+
+class TokenAnswer(Out):
+    """A token after a change (DELETE /tokens/<id>)."""
+
+    token: TokenOut
+
+
+class TokenIssued(Out):
+    """A new token: the only time its secret is ever shown."""
+
+    token: TokenOut
+    secret: str = Field(description="The token in clear; not kept, shown this once.")
+    open_url: str | None = Field(
+        description="The page to open on the device, with the token (the page moves it into "
+        "a cookie at once); null for an agent (`motcua agent --token`)."
+    )
+
+
+class DeviceAnswer(Out):
+    """Which device this is: its token's role, site, counter and name."""
+
+    role: str = Field(description="The token's role (a staff session: the person's role).")
+    site: str
+    counter: int | None = Field(description="A counter PC's or clerk code's counter.")
+    name: str
+    expires_at: str | None = Field(json_schema_extra={"format": "date-time"})

@@ -20,7 +20,7 @@ from ..domain.errors import DomainError, NotFound
 from ..domain.model import CounterState, Site
 from ..domain.timing import timing
 from .auditing import audited, request_entry
-from .routes import SESSION_COOKIE, Api, View, check_site, principal, target_ticket
+from .routes import Api, View, check_site, principal, sent_credentials, target_ticket
 from .serialize import counter_now, public_actor, public_view, service_info, view_out
 
 api = Api("api", __name__, url_prefix="/api/v1")
@@ -589,7 +589,7 @@ def waiting(path: m.CounterPath, query: m.SiteQuery) -> m.Waiting:
 def overseer_of(s: Site) -> bool:
     """The caller is a supervisor or an admin of the site (a token or a session); on a
     route open to anyone, a missing or refused credential reads as anyone."""
-    if "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+    if not sent_credentials():
         return False
     try:
         who = principal()
@@ -604,7 +604,7 @@ def staff_of(s: Site, number: int) -> bool:
     On a route open to anyone a missing, unknown or revoked token (or an ended session)
     reads as anyone, not 401.
     """
-    if "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+    if not sent_credentials():
         return False
     try:
         who = principal()

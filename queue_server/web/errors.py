@@ -21,7 +21,9 @@ STATUS = {
     ErrorKind.METHOD_NOT_ALLOWED: 405,
     ErrorKind.CONFLICT: 409,
     ErrorKind.TOO_LARGE: 413,
+    ErrorKind.URI_TOO_LONG: 414,
     ErrorKind.TOO_MANY: 429,
+    ErrorKind.HEADERS_TOO_LARGE: 431,
     ErrorKind.INTERNAL: 500,
 }
 

@@ -37,9 +37,9 @@ IDEMPOTENCY_KEY = {
 
 def _apis(app: Flask | None) -> list[Api]:
     """The declared APIs: those registered on the app, else the public API alone."""
-    from . import api, audit_api, corrections_api, session_api, testhooks, users_api
+    from . import api, audit_api, corrections_api, session_api, testhooks, tokens_api, users_api
 
-    _ = (session_api, users_api, audit_api, corrections_api)  # declare on api.api when imported
+    _ = (session_api, users_api, audit_api, corrections_api, tokens_api)  # declared when imported
 
     if app is None:
         return [api.api]
@@ -126,7 +126,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
             if description:
                 param["description"] = description
             params.append(param)
-    if route.roles and route.method == "POST":
+    if route.roles and route.method == "POST" and route.idempotent:
         params.append(IDEMPOTENCY_KEY)
     return params
 
@@ -205,7 +205,7 @@ def _errors(route: Route) -> dict[str, Any]:
             codes[401].append("session_expired")
             if route.method != "GET":
                 codes[403].append("csrf_failed")
-        if route.method == "POST":
+        if route.method == "POST" and route.idempotent:
             codes[400].append("invalid_idempotency_key")
             codes[409].append("idempotency_key_reused")
     for code in route.errors:

@@ -27,6 +27,7 @@ from ..contract.messages import Message
 from ..domain.errors import DomainError, Invalid
 from ..domain.lifecycle import Action
 from ..domain.model import Counter, Site, Ticket, TicketStatus
+from .device import device_token
 from .errors import STATUS, error_response
 
 View = Callable[..., Any]
@@ -69,6 +70,9 @@ class Route:
     """A test hook (registered only with MOTCUA_TEST_HOOKS)."""
     media: str = "application/json"
     """What a success answers (`text/csv` for an export; errors are always JSON)."""
+    idempotent: bool = True
+    """Whether an Idempotency-Key is honoured (POST); False when the answer holds a secret
+    that must not be kept for replay (a new token)."""
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -145,7 +149,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def principal() -> Principal:
-    """The caller: a device's or system's bearer token (Authorization: Bearer), else a staff
+    """The caller: a device's or system's bearer token (Authorization: Bearer, or a page's
+    device cookie named by its X-Motcua-Device header, see web.device), else a staff
     member's session cookie. 401 when missing, unknown, revoked, expired or over; both are
     checked against the database on every request.
 
@@ -159,16 +164,24 @@ def principal() -> Principal:
     now = ext.desk.clock.now()
     header = request.headers.get("Authorization", "")
     cookie = request.cookies.get(SESSION_COOKIE)
+    device = device_token()  # a page's device cookie, as its bearer token (web.device)
     found: Principal
-    if header or not cookie:
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        found = ext.verify(token, now)
+    if header or device or not cookie:
+        token = header[7:].strip() if header[:7].lower() == "bearer " else device
+        found = ext.verify(token, now, request.remote_addr or "")
     else:
         found = check_session(ext.db, cookie, now)
         if request.method not in SAFE_METHODS and not csrf_matches(found.csrf, _sent_csrf()):
             raise DomainError("csrf_failed")
     g.principal = found
     return found
+
+
+def sent_credentials() -> bool:
+    """Whether the request carries any sign-in: a bearer header, a page's device cookie or a
+    session cookie (whether valid or not: principal() tells)."""
+    headers, cookies = request.headers, request.cookies
+    return bool(headers.get("Authorization") or device_token() or cookies.get(SESSION_COOKIE))
 
 
 def _sent_csrf() -> str | None:
@@ -378,6 +391,7 @@ class Api:
         summary: str = "",
         hook: bool = False,
         media: str = "application/json",
+        idempotent: bool = True,
     ) -> Callable[[View], View]:
         """Register `view` for METHOD rule and record its declaration."""
 
@@ -387,6 +401,7 @@ class Api:
             route = Route(
                 method, self.url_prefix + rule, view.__name__, summary or head.replace("\n", " "),
                 rest.strip(), response, status, roles, path, query, body, errors, hook, media,
+                idempotent,
             )  # fmt: skip
             self.routes.append(route)
             wants = set(inspect.signature(view).parameters)
@@ -428,6 +443,6 @@ class Api:
             return render(view(**{k: v for k, v in kwargs.items() if k in wants}), route.status)
 
         key = request.headers.get("Idempotency-Key")
-        if who is not None and key is not None and route.method == "POST":
+        if who is not None and key is not None and route.method == "POST" and route.idempotent:
             return _idempotent(who, key, run)
         return run()

@@ -23,7 +23,7 @@ import pytest
 
 from queue_server.accounts import create_user
 from queue_server.app import create_app
-from queue_server.auth import ALL_SITES, create_token, revoke_token
+from queue_server.auth import ALL_SITES, create_token, new_token, revoke_token
 from queue_server.domain.clock import FakeClock
 from queue_server.domain.model import CounterState
 from queue_server.storage.database import Database
@@ -53,6 +53,8 @@ WHO = {
     "clerk 1": Who("clerk", counter=1),
     "clerk 3": Who("clerk", counter=3),
     "clerk 1 of other site": Who("clerk", "other", counter=1),
+    # A counter PC only says which counter it is: it may act on nothing.
+    "counter PC 1": Who("counter", counter=1),
     "agent (all counters)": Who("agent"),
     "agent of 1,2": Who("agent", counters=(1, 2)),
     "agent of 3": Who("agent", counters=(3,)),
@@ -100,6 +102,7 @@ AT_COUNTER_1 = frozenset({"clerk 1", "agent (all counters)", "agent of 1,2", "ad
 STATE_OF_COUNTER_1 = AT_COUNTER_1 | {"supervisor"}
 AT_SITE = frozenset({"kiosk", "admin", "admin of all sites", "admin account"})
 AGENTS = frozenset(w for w, who in WHO.items() if who.role == "agent")
+ADMINS_OF_TEST = frozenset({"admin", "admin of all sites"})
 
 COUNTER_BODIES: dict[str, dict[str, Any]] = {
     "call-next": {}, "recall": {}, "start": {}, "complete": {}, "no-show": {},
@@ -113,7 +116,7 @@ class Row:
     """How to drive one write route: what the URL and body are, and who may."""
 
     kind: str  # "ticket": the ticket's id in the path, "number": its printed number;
-    # "counter": counter 1; "site"; "agent"
+    # "counter": counter 1; "site"; "agent"; "token": a fresh kiosk token of site "test"
     allowed: dict[str, frozenset[str]] | frozenset[str]
     body: dict[str, Any]
 
@@ -151,6 +154,9 @@ ROWS: dict[str, Row] = {
     "/users/{username}/password": Row("users", ADMIN_ACCOUNT, {"password": "12345678"}),
     "/users/{username}/lock": Row("users", ADMIN_ACCOUNT, {}),
     "/users/{username}/unlock": Row("users", ADMIN_ACCOUNT | {"supervisor"}, {}),
+    # Device tokens: the site's admins (web.tokens_api).
+    "/tokens": Row("site", ADMINS_OF_TEST | ADMIN_ACCOUNT, {"role": "kiosk", "name": "authz"}),
+    "/tokens/{token_id}/reissue": Row("token", ADMINS_OF_TEST | ADMIN_ACCOUNT, {}),
 }
 
 
@@ -209,9 +215,9 @@ def centre(tmp_path: Path) -> Iterator[Any]:
     ext.db.dispose()
 
 
-SIGN_IN = {"/session", "/session/counter"}
-"""Write routes of sessions and accounts, tested in test_sessions.py and
-test_counter_clerk.py."""
+SIGN_IN = {"/session", "/session/counter", "/device"}
+"""Write routes that take no token: signing in and choosing a counter (test_sessions.py,
+test_counter_clerk.py), a page's device code (test_tokens_api.py)."""
 
 
 def test_every_write_route_has_a_row(centre: Any) -> None:
@@ -282,7 +288,10 @@ def test_who_may_use_each_write_route(centre: Any, route: str) -> None:
                 desk.set_counter_state(1, CounterState.OPEN, site_code="test")
                 ticket_in(desk, "called by 1")
             url = f"{API}{route.replace('{number}', '1').replace('{username}', 'nobody')}"
-            if row.kind != "agent":
+            if row.kind == "token":
+                fresh = new_token(desk.db, desk.clock, role="kiosk", site="test")
+                url = f"{API}{route.replace('{token_id}', str(fresh[1]))}"
+            elif row.kind != "agent":
                 url += "?site=test"
             resp = caller.post(url, json=row.body)
             check(resp, name in row.allowed, name, failures)

@@ -325,6 +325,7 @@ def test_token_list_shows_everything_but_the_token(tmp_path):
     lines = out.stdout.strip().splitlines()
     assert lines[0].split() == [
         "id", "role", "site", "counter(s)", "name", "created", "expires", "revoked",
+        "last-used", "from", "state",
     ]  # fmt: skip
     rows = [line.split() for line in lines[1:]]
     assert [r[:4] for r in rows] == [
@@ -334,7 +335,8 @@ def test_token_list_shows_everything_but_the_token(tmp_path):
         ["4", "admin", "all", "-"],
         ["5", "kiosk", "xa", "-"],
     ]
-    assert "Chị Lan" in lines[1] and lines[5].split()[-2:] == ["00:00", "-"]
+    # Never used yet: no last use, no address; every one active.
+    assert "Chị Lan" in lines[1] and lines[5].split()[-5:] == ["00:00", "-", "-", "-", "active"]
     assert "2099-01-31 00:00" in lines[5]
     for secret in secrets:
         assert secret not in out.stdout
@@ -364,7 +366,9 @@ def test_token_revoke_takes_effect_at_once(tmp_path):
         first = out.stdout
         assert _token(config, data, "revoke", "1").stdout == first  # the first time is kept
         listed = _token(config, data, "list").stdout.strip().splitlines()[1].split()
-        assert listed[-3] == "-" and listed[-2] == first.split()[4][:10]  # expires, revoked
+        # ... expires, revoked (date time), last used (date time, by the issue above), from, state
+        assert listed[-7] == "-" and listed[-6] == first.split()[4][:10]
+        assert listed[-4] == listed[-6] and listed[-2:] == ["127.0.0.1", "revoked"]
     finally:
         app.extensions["motcua"].db.dispose()
     out = _token(config, data, "revoke", "42")

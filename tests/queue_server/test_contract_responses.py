@@ -309,6 +309,30 @@ def test_every_route_answers_as_documented_for_every_role(app):
     c.call("PUT", "/counters/3/services", clerk1, json={"services": ["DD"]})
     c.call("POST", "/tickets/by-number/A9999/cancel", json={}, headers=h)
     c.call("GET", "/audit")
+    # Device tokens, by an admin; a kiosk is refused. A page's own device.
+    for who in (admin, kiosk, None):
+        c.call("GET", "/tokens", who)
+    c.call("GET", "/tokens?site=nowhere", admin)
+    made = c.call("POST", "/tokens", admin, json={"role": "counter", "name": "PC 1", "counter": 1})
+    c.call("POST", "/tokens", admin, json={"role": "counter", "name": "PC"})  # 400
+    c.call("POST", "/tokens", admin, json={"role": "kiosk", "name": "K", "expires_at": "soon"})
+    c.call("POST", "/tokens", admin, json={"role": "clerk", "name": "Q", "counter": 99})  # 404
+    c.call("POST", "/tokens", kiosk, json={"role": "kiosk", "name": "K"})  # 403
+    made_id = made.get_json()["token"]["id"]
+    again_made = c.call("POST", f"/tokens/{made_id}/reissue", admin, json={})
+    c.call("POST", "/tokens/999999/reissue", admin, json={})
+    for _ in range(2):
+        c.call("DELETE", f"/tokens/{again_made.get_json()['token']['id']}", admin)
+    c.call("DELETE", "/tokens/999999", admin)
+    c.call("DELETE", f"/tokens/{made_id}", kiosk)
+    slot = {"X-Motcua-Device": "kiosk"}
+    c.call("GET", "/device", kiosk)
+    c.call("GET", "/device", None)
+    c.call("POST", "/device", None, json={"token": kiosk}, headers=slot)
+    c.call("POST", "/device", None, json={"token": "mc_kiosk_nope"}, headers=slot)
+    c.call("POST", "/device", None, json={"token": kiosk})  # 400: no slot
+    c.call("DELETE", "/device", None, headers=slot)
+    c.call("DELETE", "/device", None)
 
     missing = set(c.ops) - c.seen
     assert not missing, f"routes never exercised: {sorted(missing)}"

@@ -44,6 +44,7 @@ SAMPLES: dict[str, Any] = {
     "filename": "css/base.css",
     "ticket_number": "A0001",
     "username": "nobody",
+    "token_id": 999_999,  # unknown: never the test's own admin token
 }
 """A value for each route argument (ticket_id: a real ticket); a new one must be added here."""
 

@@ -1,7 +1,7 @@
 // Kiosk: the idle screen shows the fields; a tap on a field issues and prints the ticket.
 // With the priority step on, each field has its own "Ưu tiên" button beside it: a priority
 // citizen taps it and confirms (two taps), everybody else taps the field (one tap).
-import { clockText, el, minutesText, rememberToken, translator } from "./live.js";
+import { adoptStoredToken, clockText, deviceHeaders, el, minutesText, signInDevice, translator } from "./live.js";
 
 // The kiosk's own texts; your number, people ahead, the estimate and "keep your ticket" are
 // shared labels.
@@ -109,22 +109,45 @@ function backToFields() {
 }
 
 // ---- device sign-in ----------------------------------------------------------
-rememberToken(storeKey);
-const token = () => localStorage.getItem(storeKey);
-$("signin-form").addEventListener("submit", (e) => {
+// The kiosk's code is in its device cookie (a ?token= link or the code typed here); a code
+// that is refused (revoked, expired, unknown) puts the kiosk out of service with a clear
+// message for citizens, and the form for staff to enter a new one.
+$("signin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  localStorage.setItem(storeKey, $("token").value.trim());
+  $("signin-error").textContent = "";
+  const signed = await signInDevice($("token").value.trim()).catch(() => null);
+  if (!signed) { $("signin-error").textContent = t("network"); return; }
+  if (!signed.ok) { $("signin-error").textContent = errorText(signed.data, t("network")); return; }
+  $("token").value = "";
+  $("signin-refused").hidden = true;
+  delete body.dataset.deviceRefused;
   start();
 });
+
+function errorText(data, fallback) {
+  const e = data && data.error;
+  return e ? (lang === "en" ? e.message_en : e.message) : fallback;
+}
+
+// No code yet: the activation form. A code refused: out of service, said large.
+function signedOut(data) {
+  const code = data && data.error ? data.error.code : "unauthorized";
+  const refused = code !== "missing_token";
+  $("signin-refused").hidden = !refused;
+  $("signin-staff").hidden = !refused;
+  if (refused) body.dataset.deviceRefused = code; else delete body.dataset.deviceRefused;
+  delete body.dataset.ready;
+  show("screen-signin");
+}
 
 async function api(method, path, payload) {
   const res = await fetch(`/api/v1${path}`, {
     method,
-    headers: { "Authorization": `Bearer ${token()}`, "Content-Type": "application/json" },
+    headers: deviceHeaders({ "Content-Type": "application/json" }),
     body: payload === undefined ? undefined : JSON.stringify(payload),
   });
   const data = await res.json().catch(() => ({}));
-  if (res.status === 401) { localStorage.removeItem(storeKey); show("screen-signin"); throw new Error("auth"); }
+  if (res.status === 401) { signedOut(data); throw new Error("auth"); }
   if (!res.ok) throw Object.assign(new Error("api"), { status: res.status, data });
   return data;
 }
@@ -426,8 +449,8 @@ document.addEventListener("pointerdown", () => {
 });
 
 async function start() {
-  if (!token()) { show("screen-signin"); return; }
   try {
+    await api("GET", "/device");  // the kiosk's code still works (401: out of service)
     await loadServices();
     home();
     body.dataset.ready = "1";
@@ -436,12 +459,15 @@ async function start() {
   }
 }
 
-// Opening hours and caps change while the idle screen waits: refresh it now and then.
+// Opening hours and caps change while the idle screen waits: refresh it now and then, and
+// check the kiosk's code, so a revoked one shows «tạm ngừng phục vụ» before anyone taps.
 setInterval(() => {
-  if (body.dataset.screen === "idle") loadServices().catch(() => {});
+  if (body.dataset.screen === "idle") {
+    api("GET", "/device").then(() => loadServices()).catch(() => {});
+  }
 }, 60_000);
 
 function tick() { $("clock").textContent = clockText(new Date(), lang, body.dataset.tz); }
 tick();
 setInterval(tick, 1000);
-start();
+adoptStoredToken(storeKey).then(start);

@@ -191,14 +191,36 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// A device's sign-in code may come once in the URL (?token=, as `motcua run` prints it):
-// keep it in this browser and take it out of the address bar and history.
-export function rememberToken(storeKey) {
-  const params = new URLSearchParams(location.search);
-  if (!params.get("token")) return;
-  localStorage.setItem(storeKey, params.get("token"));
-  params.delete("token");
-  history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
+// A device page's sign-in code lives in an HttpOnly cookie this script cannot read: the
+// server set it when it took `?token=` out of the address (a 303 to the clean URL), or when
+// the code was typed in (signInDevice). Each page has its own cookie, named by its slot
+// (data-device on <body>); the X-Motcua-Device header names it on every API call, and only
+// our own pages can send that header (queue_server/web/device.py).
+export function deviceHeaders(extra = {}) {
+  return { "X-Motcua-Device": document.body.dataset.device || "", ...extra };
+}
+
+// Keep a typed code as this page's device code, once the server has checked it:
+// {ok, status, data} with data.error when it was refused.
+export async function signInDevice(code) {
+  const res = await fetch("/api/v1/device", {
+    method: "POST",
+    headers: deviceHeaders({ "Content-Type": "application/json" }),
+    body: JSON.stringify({ token: code }),
+  });
+  return { ok: res.ok, status: res.status, data: await res.json().catch(() => ({})) };
+}
+
+export async function signOutDevice() {
+  await fetch("/api/v1/device", { method: "DELETE", headers: deviceHeaders() }).catch(() => {});
+}
+
+// A code kept in localStorage by an older version of the page: moved into the cookie once.
+export async function adoptStoredToken(storeKey) {
+  const old = localStorage.getItem(storeKey);
+  if (!old) return;
+  localStorage.removeItem(storeKey);
+  await signInDevice(old).catch(() => {});
 }
 
 // A counter's state label (a catalogue code, as domain.counters.CounterDay.label_code): a
